@@ -1,0 +1,24 @@
+import { loadSpecFile } from '../../spec/load.js';
+import { buildProblem } from '../../spec/resolve.js';
+
+/** Validate a spec fully (including building its operators) and print a one-screen summary. */
+export function validateCommand(specPath: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): void {
+  const checked = loadSpecFile(specPath);
+  const problem = buildProblem(checked);
+  const { spec } = checked;
+  const m = problem.model;
+  for (const w of checked.warnings) err.write(`relaxmap: warning: ${w}\n`);
+  const axes = Object.keys(spec.sweep ?? {});
+  out.write(
+    [
+      `ok: ${spec.name ?? specPath}`,
+      `  spins: ${m.system.spins.map((s) => `${s.id}(${s.isotope ?? `S=${s.spin}`})`).join(' ')}; Hilbert ${m.system.dim}, Liouville ${m.basis.size}`,
+      `  mechanisms: ${spec.relaxation.length}; basis superoperators: ${m.terms.length} (${m.compact.length} after merging)`,
+      `  generator path: ${m.path}: ${m.pathReason}`,
+      `  reachable subspace from the initial state: ${problem.reduction.r} of ${m.basis.size}`,
+      `  thermalization: ${checked.thermalizations.join(', ')}`,
+      `  observables: ${problem.observables.map((o) => o.name).join(', ')}`,
+      `  sweep axes: ${axes.length === 0 ? 'none' : axes.join(', ')}`,
+    ].join('\n') + '\n',
+  );
+}

@@ -1,0 +1,184 @@
+import { matvec } from '../math/dense.js';
+import { ExpmWorkspace, expm } from '../math/expm.js';
+import { liftVector, projectDense, projectVector } from '../liouville/reachable-subspace.js';
+import { assembleGenerator } from '../physics/assemble-generator.js';
+import { termsAt } from '../physics/generator-model.js';
+import type { ParamValues } from '../physics/scalar.js';
+import { boltzmannVector } from '../physics/states.js';
+import type { ThermalModel } from '../physics/thermalization.js';
+import { modeDecomposition } from './modes.js';
+import { initialVector, type Problem } from './problem.js';
+
+export interface ContributionSeries {
+  readonly observable: string;
+  readonly mechanism: string;
+  readonly mechanismType: string;
+  readonly mu: number;
+  readonly part: 'dc' | 'thermal';
+  /** Contribution to d<O>/dt at each time, 1/s times the unit of O. */
+  readonly values: number[];
+}
+
+export interface PointResult {
+  readonly params: Record<string, number>;
+  readonly thermalization: ThermalModel;
+  readonly rates: Record<string, number>;
+  readonly eigenrates: number[];
+  /** Present only when some mode oscillates (Im lambda != 0). */
+  readonly eigenfrequencies?: number[];
+  readonly amplitudes: Record<string, number[]>;
+  readonly amplitudes_imag?: Record<string, number[]>;
+  readonly steady_state: Record<string, number>;
+  readonly boltzmann: Record<string, number>;
+  readonly trajectories: { t: number[] } & Record<string, number[]>;
+  readonly contributions?: ContributionSeries[];
+  readonly generator: { path: string; reduced_dimension: number; full_dimension: number };
+}
+
+export interface PointOptions {
+  readonly contributions?: boolean;
+}
+
+/** Projection rate -(O'|G|O')/(O'|O') of the traceless part of O. */
+export function projectionRate(g: Float64Array, n: number, o: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const oi = o[i] as number;
+    if (oi === 0) continue;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += (g[i * n + j] as number) * (o[j] as number);
+    num += oi * s;
+    den += oi * oi;
+  }
+  return den === 0 ? 0 : -num / den;
+}
+
+/** Trajectory of the reduced state: rho(t_k) for every time of the grid. */
+export function propagate(gr: Float64Array, r: number, rho0: Float64Array, times: Float64Array): Float64Array[] {
+  const ws = new ExpmWorkspace(r);
+  const prop = new Float64Array(r * r);
+  const out: Float64Array[] = [];
+  let rho = rho0.slice();
+  let tPrev = 0;
+  let stepPrev = NaN;
+  for (const t of times) {
+    const dt = t - tPrev;
+    if (dt !== 0) {
+      // equal steps (uniform grids) reuse one propagator
+      if (!(Math.abs(dt - stepPrev) <= 1e-12 * Math.abs(dt))) {
+        expm(gr, dt, prop, ws);
+        stepPrev = dt;
+      }
+      const next = new Float64Array(r);
+      matvec(prop, rho, next, r);
+      rho = next;
+    }
+    out.push(rho);
+    tPrev = t;
+  }
+  return out;
+}
+
+/** Float64 evaluation of one parameter point: everything of interface.md section 2. */
+export function evaluatePoint(problem: Problem, p: ParamValues, thermal: ThermalModel, options: PointOptions = {}): PointResult {
+  const { model, observables, times } = problem;
+  const n = model.basis.size;
+  const terms = termsAt(model, p, thermal);
+  const g = assembleGenerator(model, p, thermal, terms);
+  const { q, r } = problem.reduction;
+  const gr = projectDense(q, r, g, n);
+  const rho0 = initialVector(problem, p);
+  const rho0r = projectVector(q, r, rho0);
+  const obsR = observables.map((o) => projectVector(q, r, o.vector));
+  const sigmaEq = boltzmannVector(model, p);
+
+  const rates: Record<string, number> = {};
+  const boltzmann: Record<string, number> = {};
+  for (const o of observables) {
+    rates[o.name] = projectionRate(g, n, o.traceless);
+    let b = 0;
+    for (let i = 0; i < n; i++) b += (o.vector[i] as number) * (sigmaEq[i] as number);
+    boltzmann[o.name] = b;
+  }
+
+  const md = modeDecomposition(gr, r, rho0r, obsR);
+  const steady_state: Record<string, number> = {};
+  const amplitudes: Record<string, number[]> = {};
+  const amplitudesImag: Record<string, number[]> = {};
+  const oscillating = md.modes.some((m) => m.frequency !== 0);
+  observables.forEach((o, k) => {
+    steady_state[o.name] = md.steadyState[k] as number;
+    amplitudes[o.name] = md.modes.map((m) => m.amplitudes[k] as number);
+    amplitudesImag[o.name] = md.modes.map((m) => m.amplitudesImag[k] as number);
+  });
+
+  const states = propagate(gr, r, rho0r, times);
+  const trajectories: { t: number[] } & Record<string, number[]> = { t: Array.from(times) } as { t: number[] } & Record<string, number[]>;
+  observables.forEach((o, k) => {
+    const ov = obsR[k] as Float64Array;
+    trajectories[o.name] = states.map((s) => {
+      let v = 0;
+      for (let i = 0; i < r; i++) v += (ov[i] as number) * (s[i] as number);
+      return v;
+    });
+  });
+
+  let contributions: ContributionSeries[] | undefined;
+  if (options.contributions) {
+    const full = states.map((s) => liftVector(q, r, s, n));
+    // inhomogeneous: each mechanism acts on rho - sigma_eq
+    if (thermal === 'inhomogeneous') for (const f of full) for (let i = 0; i < n; i++) f[i] = (f[i] as number) - (sigmaEq[i] as number);
+    const groups = new Map<string, ContributionSeries>();
+    const tmp = new Float64Array(n);
+    for (const o of observables) {
+      for (const t of terms) {
+        const key = `${o.name}|${t.label.mechanism}|${t.label.mu}|${t.label.part}`;
+        let gs = groups.get(key);
+        if (!gs) {
+          gs = {
+            observable: o.name,
+            mechanism: t.label.mechanismLabel,
+            mechanismType: t.label.mechanismType,
+            mu: t.label.mu,
+            part: t.label.part,
+            values: new Array<number>(times.length).fill(0),
+          };
+          groups.set(key, gs);
+        }
+        if (t.value === 0) continue;
+        full.forEach((rho, k) => {
+          t.matrix.matvec(rho, tmp);
+          let v = 0;
+          for (let i = 0; i < n; i++) v += (o.vector[i] as number) * (tmp[i] as number);
+          (gs as ContributionSeries).values[k] = ((gs as ContributionSeries).values[k] as number) + t.value * v;
+        });
+      }
+    }
+    contributions = [...groups.values()].sort(
+      (a, b) => a.observable.localeCompare(b.observable) || a.mechanism.localeCompare(b.mechanism) || b.mu - a.mu || a.part.localeCompare(b.part),
+    );
+  }
+
+  const result: PointResult = {
+    params: { ...p },
+    thermalization: thermal,
+    rates,
+    eigenrates: md.modes.map((m) => m.rate),
+    ...(oscillating ? { eigenfrequencies: md.modes.map((m) => m.frequency), amplitudes_imag: amplitudesImag } : {}),
+    amplitudes,
+    steady_state,
+    boltzmann,
+    trajectories,
+    ...(contributions ? { contributions } : {}),
+    generator: { path: model.path, reduced_dimension: r, full_dimension: n },
+  };
+  return result;
+}
+
+/** d rho/dt = G rho at one state, for tests of the contribution split. */
+export function generatorTimes(g: Float64Array, n: number, rho: Float64Array): Float64Array {
+  const out = new Float64Array(n);
+  matvec(g, rho, out, n);
+  return out;
+}

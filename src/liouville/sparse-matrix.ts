@@ -1,0 +1,121 @@
+/**
+ * Real square matrix in compressed sparse row form. Basis superoperators in the
+ * product operator basis have a few non-zeros per row; they are stored this way and
+ * densified only after the reachable-subspace reduction.
+ */
+export class SparseMatrix {
+  readonly n: number;
+  readonly rowPtr: Int32Array;
+  readonly col: Int32Array;
+  readonly val: Float64Array;
+
+  constructor(n: number, rowPtr: Int32Array, col: Int32Array, val: Float64Array) {
+    if (rowPtr.length !== n + 1) throw new Error(`SparseMatrix: rowPtr length ${rowPtr.length} for n = ${n}`);
+    this.n = n;
+    this.rowPtr = rowPtr;
+    this.col = col;
+    this.val = val;
+  }
+
+  get nnz(): number {
+    return this.val.length;
+  }
+
+  /** From a dense row-major n x n array; entries with |v| <= dropTol are dropped. */
+  static fromDense(dense: ArrayLike<number>, n: number, dropTol = 0): SparseMatrix {
+    const rowPtr = new Int32Array(n + 1);
+    const cols: number[] = [];
+    const vals: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const v = dense[i * n + j] as number;
+        if (Math.abs(v) > dropTol) {
+          cols.push(j);
+          vals.push(v);
+        }
+      }
+      rowPtr[i + 1] = cols.length;
+    }
+    return new SparseMatrix(n, rowPtr, Int32Array.from(cols), Float64Array.from(vals));
+  }
+
+  toDense(): Float64Array {
+    const out = new Float64Array(this.n * this.n);
+    for (let i = 0; i < this.n; i++) {
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        out[i * this.n + (this.col[p] as number)] = this.val[p] as number;
+      }
+    }
+    return out;
+  }
+
+  /** out = M x (out is overwritten). */
+  matvec(x: ArrayLike<number>, out: Float64Array = new Float64Array(this.n)): Float64Array {
+    for (let i = 0; i < this.n; i++) {
+      let s = 0;
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        s += (this.val[p] as number) * (x[this.col[p] as number] as number);
+      }
+      out[i] = s;
+    }
+    return out;
+  }
+
+  /** dense += s * M (dense is row-major n x n). */
+  addScaledTo(dense: Float64Array, s: number): void {
+    for (let i = 0; i < this.n; i++) {
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        const k = i * this.n + (this.col[p] as number);
+        dense[k] = (dense[k] as number) + s * (this.val[p] as number);
+      }
+    }
+  }
+
+  /** Q^T M Q for Q with orthonormal columns (n x r, row-major): the reduced block. */
+  project(q: Float64Array, r: number): Float64Array {
+    const n = this.n;
+    const mq = new Float64Array(n * r);
+    for (let i = 0; i < n; i++) {
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        const j = this.col[p] as number;
+        const v = this.val[p] as number;
+        for (let c = 0; c < r; c++) mq[i * r + c] = (mq[i * r + c] as number) + v * (q[j * r + c] as number);
+      }
+    }
+    const out = new Float64Array(r * r);
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < r; a++) {
+        const qa = q[i * r + a] as number;
+        if (qa === 0) continue;
+        for (let c = 0; c < r; c++) out[a * r + c] = (out[a * r + c] as number) + qa * (mq[i * r + c] as number);
+      }
+    }
+    return out;
+  }
+
+  /** x^T M y */
+  bilinear(x: ArrayLike<number>, y: ArrayLike<number>): number {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) {
+      const xi = x[i] as number;
+      if (xi === 0) continue;
+      let row = 0;
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        row += (this.val[p] as number) * (y[this.col[p] as number] as number);
+      }
+      s += xi * row;
+    }
+    return s;
+  }
+
+  scaled(s: number): SparseMatrix {
+    return new SparseMatrix(this.n, this.rowPtr, this.col, this.val.map((v) => v * s));
+  }
+}
+
+/** Sum of sparse matrices with weights (same n), as a new sparse matrix. */
+export function sparseSum(terms: ReadonlyArray<readonly [number, SparseMatrix]>, n: number, dropTol = 0): SparseMatrix {
+  const dense = new Float64Array(n * n);
+  for (const [w, m] of terms) m.addScaledTo(dense, w);
+  return SparseMatrix.fromDense(dense, n, dropTol);
+}

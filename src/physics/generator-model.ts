@@ -1,0 +1,339 @@
+import { adjoint, type CMatrix } from '../math/cmatrix.js';
+import { OperatorBasis } from '../liouville/operator-basis.js';
+import { SparseMatrix, sparseSum } from '../liouville/sparse-matrix.js';
+import { commutatorOfAnticommutator, doubleCommutator, toSparse } from '../liouville/superoperators.js';
+import { SpinSystem } from '../spin/spin-system.js';
+import { betaOf } from './constants.js';
+import {
+  decompose,
+  isZeroSignature,
+  jointEigenbasis,
+  numericEigenstructure,
+  signaturesEqual,
+  type EigenStructure,
+} from './eigenstructure.js';
+import { h0At, h0Parts, partsCommute, type H0Part } from './hamiltonian.js';
+import { couplingPairs, type CouplingPair } from './mechanisms.js';
+import type { Derived, ParamValues } from './scalar.js';
+import { spectralAt, spectralDeps, type SpectralDensity } from './spectral-density.js';
+import { B0, TEMPERATURE, type Mechanism, type SystemDescription } from './system-description.js';
+import { evenPart, oddPart, type ThermalModel } from './thermalization.js';
+
+export type Part = 'dc' | 'thermal';
+
+/** What a basis superoperator stands for: the seed's Figures 1-2 split contributions this way. */
+export interface TermLabel {
+  readonly mechanism: number;
+  readonly mechanismLabel: string;
+  readonly mechanismType: Mechanism['type'];
+  readonly mu: number;
+  readonly operands: string;
+  /** Index into GeneratorModel.frequencies (fixed-basis path) or -1 (per-point path). */
+  readonly frequency: number;
+  readonly frequencyLabel: string;
+  readonly part: Part;
+}
+
+/**
+ * Coefficient of a term: c = s(p) J(w(p)) e(beta w) for 'dc', sign * s J o(beta w) for
+ * 'thermal', with w evaluated at the canonical signature (o is odd, so the sign of the
+ * frequency moves into `sign`).
+ */
+export interface CoefficientRef {
+  readonly strength: number;
+  readonly spectral: number;
+  readonly frequency: number;
+  readonly part: Part;
+  readonly sign: 1 | -1;
+}
+
+/** A fine term: one mechanism, one mu, one eigenfrequency, one part. */
+export interface Term {
+  readonly label: TermLabel;
+  readonly coefficient: CoefficientRef;
+  /** -(1/2) Re[A^dag, [B, .]] (dc) or -(1/2) Re[A^dag, {B, .}] (thermal) in the real basis. */
+  readonly matrix: SparseMatrix;
+}
+
+/** Terms with identical coefficient functions merged: what the batched engine multiplies. */
+export interface CompactTerm {
+  readonly coefficient: CoefficientRef;
+  readonly matrix: SparseMatrix;
+  /** Indices of the fine terms merged here. */
+  readonly fine: readonly number[];
+}
+
+export interface FrequencyEntry {
+  /** Canonical signature: first non-zero entry positive (or all zero). */
+  readonly signature: Float64Array;
+  readonly label: string;
+  readonly isZero: boolean;
+}
+
+export interface StrengthEntry {
+  readonly value: Derived;
+  readonly label: string;
+}
+
+export type GeneratorPath = 'fixed-basis' | 'per-point';
+
+export interface GeneratorModel {
+  readonly description: SystemDescription;
+  readonly system: SpinSystem;
+  readonly basis: OperatorBasis;
+  readonly h0Parts: readonly H0Part[];
+  readonly path: GeneratorPath;
+  readonly pathReason: string;
+  /** Parameter names the generator, H0 and states depend on. */
+  readonly parameters: readonly string[];
+  readonly strengths: readonly StrengthEntry[];
+  readonly spectrals: readonly SpectralDensity[];
+  /** Fixed-basis path only (empty otherwise). */
+  readonly eigen: EigenStructure | undefined;
+  readonly frequencies: readonly FrequencyEntry[];
+  readonly terms: readonly Term[];
+  readonly compact: readonly CompactTerm[];
+  /** Eigen-projectors |i><i| of H0 as real vectors (fixed-basis path). */
+  readonly projectors: readonly Float64Array[];
+  readonly pairs: readonly CouplingPair[];
+}
+
+const HALF = -0.5;
+
+function superTerms(basis: OperatorBasis, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
+  const aDag = adjoint(aComp);
+  const dc = doubleCommutator(basis, aDag, bComp);
+  const th = commutatorOfAnticommutator(basis, aDag, bComp);
+  return { dc: toSparse(dc, basis.size).scaled(HALF), thermal: toSparse(th, basis.size).scaled(HALF) };
+}
+
+/** Canonical sign: first entry (relative to the part scale) that is non-zero decides. */
+function canonical(es: EigenStructure, sig: Float64Array): { sig: Float64Array; sign: 1 | -1 } {
+  for (let m = 0; m < sig.length; m++) {
+    const v = sig[m] as number;
+    if (Math.abs(v) > 1e-9 * (es.scales[m] as number)) {
+      return v > 0 ? { sig, sign: 1 } : { sig: sig.map((x) => -x), sign: -1 };
+    }
+  }
+  return { sig: sig.map(() => 0), sign: 1 };
+}
+
+function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
+  const parts: string[] = [];
+  es.parts.forEach((p, m) => {
+    const v = sig[m] as number;
+    if (Math.abs(v) <= 1e-9 * (es.scales[m] as number)) return;
+    const unit = es.scales[m] as number;
+    const c = v / unit;
+    const txt = Math.abs(Math.abs(c) - 1) < 1e-9 ? (c > 0 ? '' : '-') : `${+c.toPrecision(6)}*`;
+    parts.push(`${txt}|${p.label}|`);
+  });
+  return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ');
+}
+
+/** Build the generator model of a system: basis superoperators and coefficient references. */
+export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
+  const system = new SpinSystem(desc.spins);
+  const basis = new OperatorBasis(system);
+  const parts = h0Parts(system, desc);
+  const pairs = couplingPairs(system, desc.mechanisms);
+
+  const strengths: StrengthEntry[] = [];
+  const strengthIndex = new Map<Derived, number>();
+  const spectrals: SpectralDensity[] = [];
+  const spectralIndex = new Map<SpectralDensity, number>();
+  for (const p of pairs) {
+    if (!strengthIndex.has(p.strength)) {
+      strengthIndex.set(p.strength, strengths.length);
+      strengths.push({ value: p.strength, label: `${p.mechanismLabel}: ${p.strengthLabel}` });
+    }
+    if (!spectralIndex.has(p.spectral)) {
+      spectralIndex.set(p.spectral, spectrals.length);
+      spectrals.push(p.spectral);
+    }
+  }
+
+  const deps = new Set<string>([TEMPERATURE, B0]);
+  for (const part of parts) part.theta.deps.forEach((d) => deps.add(d));
+  for (const s of strengths) s.value.deps.forEach((d) => deps.add(d));
+  for (const sd of spectrals) spectralDeps(sd).forEach((d) => deps.add(d));
+
+  const commute = partsCommute(parts);
+  const eigen = commute.commute ? jointEigenbasis(parts, system.dim) : undefined;
+  const path: GeneratorPath = eigen ? 'fixed-basis' : 'per-point';
+  const pathReason = eigen
+    ? 'H0 parts commute: its eigenbasis and the eigenoperators are parameter independent, G(p) = sum_k c_k(p) M_k'
+    : `H0 eigenbasis depends on the parameters (${commute.culprit ?? 'no joint eigenbasis'}): generator built per point`;
+
+  const frequencies: FrequencyEntry[] = [];
+  const terms: Term[] = [];
+  const projectors: Float64Array[] = [];
+  if (eigen) {
+    const findFrequency = (sig: Float64Array): number => {
+      const idx = frequencies.findIndex((f) => signaturesEqual(eigen, f.signature, sig));
+      if (idx >= 0) return idx;
+      frequencies.push({ signature: sig, label: frequencyLabel(eigen, sig), isZero: isZeroSignature(eigen, sig) });
+      return frequencies.length - 1;
+    };
+    for (const pair of pairs) {
+      const aComps = decompose(eigen, pair.a);
+      const bComps = decompose(eigen, pair.b);
+      for (const bc of bComps) {
+        const ac = aComps.find((x) => signaturesEqual(eigen, x.signature, bc.signature));
+        if (!ac) continue; // secular approximation: only components of equal frequency correlate
+        const { sig, sign } = canonical(eigen, bc.signature);
+        const f = findFrequency(sig);
+        const { dc, thermal } = superTerms(basis, ac.operator, bc.operator);
+        const base = {
+          mechanism: pair.mechanism,
+          mechanismLabel: pair.mechanismLabel,
+          mechanismType: pair.mechanismType,
+          mu: pair.mu,
+          operands: pair.operands,
+          frequency: f,
+          frequencyLabel: (sign < 0 ? '-' : '') + (frequencies[f] as FrequencyEntry).label,
+        };
+        const coef = { strength: strengthIndex.get(pair.strength) as number, spectral: spectralIndex.get(pair.spectral) as number, frequency: f };
+        if (dc.nnz > 0) terms.push({ label: { ...base, part: 'dc' }, coefficient: { ...coef, part: 'dc', sign: 1 }, matrix: dc });
+        // o(0) = 0 in every model: zero-frequency thermal terms never contribute.
+        if (thermal.nnz > 0 && !(frequencies[f] as FrequencyEntry).isZero) {
+          terms.push({ label: { ...base, part: 'thermal' }, coefficient: { ...coef, part: 'thermal', sign }, matrix: thermal });
+        }
+      }
+    }
+    const v = eigen.vectors;
+    const d = system.dim;
+    for (let i = 0; i < d; i++) {
+      // |v_i><v_i| in the real basis
+      const proj = new Float64Array(basis.size);
+      basis.operators.forEach((op, a) => {
+        let s = 0;
+        for (const e of op.entries) {
+          // Tr(B P) = sum B_jk P_kj, P_kj = v_k conj(v_j)
+          const vkr = v.re[e.j * d + i] as number;
+          const vki = v.im[e.j * d + i] as number;
+          const vjr = v.re[e.i * d + i] as number;
+          const vji = v.im[e.i * d + i] as number;
+          const pr = vkr * vjr + vki * vji;
+          const pi = vki * vjr - vkr * vji;
+          s += e.re * pr - e.im * pi;
+        }
+        proj[a] = s;
+      });
+      projectors.push(proj);
+    }
+  }
+
+  return {
+    description: desc,
+    system,
+    basis,
+    h0Parts: parts,
+    path,
+    pathReason,
+    parameters: [...deps],
+    strengths,
+    spectrals,
+    eigen,
+    frequencies,
+    terms,
+    compact: compactTerms(terms, basis.size),
+    projectors,
+    pairs,
+  };
+}
+
+/** Merge fine terms with identical coefficient functions (thermal sign folded in). */
+export function compactTerms(terms: readonly Term[], size: number): CompactTerm[] {
+  const groups = new Map<string, { coefficient: CoefficientRef; members: number[] }>();
+  terms.forEach((t, k) => {
+    const c = t.coefficient;
+    const key = `${c.strength}|${c.spectral}|${c.frequency}|${c.part}`;
+    const g = groups.get(key);
+    if (g) g.members.push(k);
+    else groups.set(key, { coefficient: { ...c, sign: 1 }, members: [k] });
+  });
+  const out: CompactTerm[] = [];
+  for (const g of groups.values()) {
+    const matrix = sparseSum(
+      g.members.map((k) => {
+        const t = terms[k] as Term;
+        return [t.coefficient.sign, t.matrix] as const;
+      }),
+      size,
+      0,
+    );
+    let big = 0;
+    for (const v of matrix.val) big = Math.max(big, Math.abs(v));
+    const cleaned = SparseMatrix.fromDense(matrix.toDense(), size, 1e-14 * big);
+    if (cleaned.nnz > 0) out.push({ coefficient: g.coefficient, matrix: cleaned, fine: g.members });
+  }
+  return out;
+}
+
+/** Angular frequency of a signature at a parameter point. */
+export function frequencyAt(model: GeneratorModel, f: number, p: ParamValues): number {
+  const es = model.eigen;
+  const entry = model.frequencies[f];
+  if (!es || !entry) throw new Error(`frequency index ${f} not available on the ${model.path} path`);
+  let w = 0;
+  es.parts.forEach((part, m) => {
+    const s = entry.signature[m] as number;
+    if (s !== 0) w += part.theta.at(p) * s;
+  });
+  return w;
+}
+
+/** Value of one coefficient at a point (fixed-basis path). */
+export function coefficientAt(model: GeneratorModel, c: CoefficientRef, p: ParamValues, thermal: ThermalModel): number {
+  const w = frequencyAt(model, c.frequency, p);
+  const s = (model.strengths[c.strength] as StrengthEntry).value.at(p);
+  const j = spectralAt(model.spectrals[c.spectral] as SpectralDensity, w, p);
+  const x = betaOf(p[TEMPERATURE] as number) * w;
+  return c.part === 'dc' ? s * j * evenPart(thermal, x) : c.sign * s * j * oddPart(thermal, x);
+}
+
+/** A term with its coefficient evaluated at a point. */
+export interface EvaluatedTerm {
+  readonly label: TermLabel;
+  readonly value: number;
+  readonly matrix: SparseMatrix;
+}
+
+/** Per-point construction (any H0): decompose couplings under the numeric H0(p). */
+function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalModel): EvaluatedTerm[] {
+  const h = h0At(model.h0Parts, model.system.dim, p);
+  const es = numericEigenstructure(h);
+  const beta = betaOf(p[TEMPERATURE] as number);
+  const out: EvaluatedTerm[] = [];
+  for (const pair of model.pairs) {
+    const aComps = decompose(es, pair.a);
+    const bComps = decompose(es, pair.b);
+    const s = pair.strength.at(p);
+    for (const bc of bComps) {
+      const ac = aComps.find((x) => signaturesEqual(es, x.signature, bc.signature));
+      if (!ac) continue;
+      const w = bc.signature[0] as number;
+      const j = spectralAt(pair.spectral, w, p);
+      const { dc, thermal: th } = superTerms(model.basis, ac.operator, bc.operator);
+      const base = {
+        mechanism: pair.mechanism,
+        mechanismLabel: pair.mechanismLabel,
+        mechanismType: pair.mechanismType,
+        mu: pair.mu,
+        operands: pair.operands,
+        frequency: -1,
+        frequencyLabel: `${w.toPrecision(8)} rad/s`,
+      };
+      out.push({ label: { ...base, part: 'dc' }, value: s * j * evenPart(thermal, beta * w), matrix: dc });
+      if (!isZeroSignature(es, bc.signature)) out.push({ label: { ...base, part: 'thermal' }, value: s * j * oddPart(thermal, beta * w), matrix: th });
+    }
+  }
+  return out;
+}
+
+/** All fine terms at a point with their coefficient values. */
+export function termsAt(model: GeneratorModel, p: ParamValues, thermal: ThermalModel): EvaluatedTerm[] {
+  if (model.path === 'per-point') return termsPerPoint(model, p, thermal);
+  return model.terms.map((t) => ({ label: t.label, value: coefficientAt(model, t.coefficient, p, thermal), matrix: t.matrix }));
+}

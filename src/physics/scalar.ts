@@ -1,0 +1,91 @@
+/**
+ * Numeric spec fields are either constants or the name of a parameter. Keeping the
+ * distinction (instead of resolving to numbers early) is what lets the generator model
+ * know which factors depend on which sweep axes.
+ */
+export type Scalar = { readonly kind: 'const'; readonly value: number } | { readonly kind: 'param'; readonly name: string };
+
+export type ParamValues = Readonly<Record<string, number>>;
+
+/**
+ * A batch of parameter points by column: each parameter is either one value per point
+ * or a single number shared by the whole batch.
+ */
+export interface PointBatch {
+  readonly size: number;
+  readonly columns: Readonly<Record<string, Float64Array | number>>;
+}
+
+export const constant = (value: number): Scalar => ({ kind: 'const', value });
+export const param = (name: string): Scalar => ({ kind: 'param', name });
+
+export function scalarDeps(s: Scalar): string[] {
+  return s.kind === 'param' ? [s.name] : [];
+}
+
+export function evalScalar(s: Scalar, p: ParamValues): number {
+  if (s.kind === 'const') return s.value;
+  const v = p[s.name];
+  if (v === undefined) throw new Error(`parameter '${s.name}' has no value`);
+  return v;
+}
+
+export function batchColumn(batch: PointBatch, name: string): Float64Array | number {
+  const c = batch.columns[name];
+  if (c === undefined) throw new Error(`parameter '${name}' has no value in the batch`);
+  if (typeof c !== 'number' && c.length !== batch.size) {
+    throw new Error(`parameter '${name}': column length ${c.length}, batch size ${batch.size}`);
+  }
+  return c;
+}
+
+export function evalScalarBatch(s: Scalar, batch: PointBatch): Float64Array | number {
+  return s.kind === 'const' ? s.value : batchColumn(batch, s.name);
+}
+
+/** Value of a column-or-scalar at point i. */
+export function at(c: Float64Array | number, i: number): number {
+  return typeof c === 'number' ? c : (c[i] as number);
+}
+
+/** One point of a batch as a record. */
+export function pointOf(batch: PointBatch, i: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, c] of Object.entries(batch.columns)) out[k] = at(c, i);
+  return out;
+}
+
+/** A batch holding a single point. */
+export function singlePointBatch(p: ParamValues): PointBatch {
+  return { size: 1, columns: { ...p } };
+}
+
+/**
+ * A scalar derived from parameters, with its dependencies declared so that batched
+ * evaluation can tell constants from per-point columns.
+ */
+export interface Derived {
+  readonly deps: readonly string[];
+  at(p: ParamValues): number;
+  batch(b: PointBatch): Float64Array | number;
+}
+
+/** fn applied to the values of `inputs` (scalars), point by point. */
+export function derived(inputs: readonly Scalar[], fn: (...v: number[]) => number): Derived {
+  const deps = [...new Set(inputs.flatMap(scalarDeps))];
+  return {
+    deps,
+    at: (p) => fn(...inputs.map((s) => evalScalar(s, p))),
+    batch: (b) => {
+      const cols = inputs.map((s) => evalScalarBatch(s, b));
+      if (cols.every((c) => typeof c === 'number')) return fn(...(cols as number[]));
+      const out = new Float64Array(b.size);
+      const args = new Array<number>(cols.length);
+      for (let i = 0; i < b.size; i++) {
+        for (let k = 0; k < cols.length; k++) args[k] = at(cols[k] as Float64Array | number, i);
+        out[i] = fn(...args);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { buildGeneratorModel, type GeneratorModel } from '../physics/generator-model.js';
+import { evaluateExpression, singletProjector } from '../physics/operator-expression.js';
+import { constant, param, type Scalar } from '../physics/scalar.js';
+import type { SpectralDensity } from '../physics/spectral-density.js';
+import { densityVector, maximallyMixedVector } from '../physics/states.js';
+import type { Mechanism, SystemDescription } from '../physics/system-description.js';
+import { lookupIsotope } from '../spin/isotopes.js';
+import type { Spin, SpinSystem } from '../spin/spin-system.js';
+import { problemReduction, timePoints, type InitialState, type Observable, type Problem, type TimeGrid } from '../evaluate/problem.js';
+import { SpecError, shown } from './errors.js';
+import type { Numeric, RelaxationSpec } from './schema.js';
+import type { CheckedSpec } from './semantic.js';
+
+const scalarOf = (v: Numeric): Scalar => (typeof v === 'number' ? constant(v) : param(v));
+
+function spectralOf(m: RelaxationSpec): SpectralDensity {
+  const tau = scalarOf(m.tau_c);
+  const sd = m.spectral_density;
+  if (sd && sd.model === 'lipari-szabo') {
+    return { model: 'lipari-szabo', tau, S2: scalarOf(sd.S2 as Numeric), tauE: scalarOf(sd.tau_e as Numeric) };
+  }
+  return { model: 'lorentzian', tau };
+}
+
+/** The physics content of a checked spec. */
+export function systemDescription(checked: CheckedSpec): SystemDescription {
+  const { spec } = checked;
+  const spins: Spin[] = spec.spins.map((s) => {
+    if (s.isotope !== undefined) {
+      const iso = lookupIsotope(s.isotope);
+      if (!iso) throw new Error(`isotope ${s.isotope} vanished from the table`);
+      return { id: s.id, spin: iso.spin, gamma: iso.gamma, isotope: iso.symbol };
+    }
+    return { id: s.id, spin: s.spin as number, gamma: s.gamma as number };
+  });
+  const index = new Map(spins.map((s, i) => [s.id, i]));
+  const idx = (id: string): number => index.get(id) as number;
+  const couplings = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'J' ? [{ a: idx(h.spins[0]), b: idx(h.spins[1]), hz: scalarOf(h.hz) }] : []));
+  const shifts = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'shift' ? [{ spin: idx(h.spin), ppm: scalarOf(h.ppm) }] : []));
+  const labels = new Map<string, number>();
+  const mechanisms: Mechanism[] = spec.relaxation.map((m) => {
+    const base = m.label ?? (m.type === 'csa' ? `csa(${m.spin})` : `${m.type}(${m.spins.join(',')})`);
+    const count = labels.get(base) ?? 0;
+    labels.set(base, count + 1);
+    const label = count === 0 ? base : `${base}#${count + 1}`;
+    const spectral = spectralOf(m);
+    switch (m.type) {
+      case 'dipolar':
+        return {
+          type: 'dipolar',
+          label,
+          spins: [idx(m.spins[0]), idx(m.spins[1])] as const,
+          strength: m.b_hz !== undefined ? { kind: 'b_hz', value: scalarOf(m.b_hz) } : { kind: 'distance_m', value: scalarOf(m.distance_m as Numeric) },
+          spectral,
+        };
+      case 'random_field':
+        return { type: 'random_field', label, spins: m.spins.map(idx), rmsHz: scalarOf(m.rms_hz), kappa: scalarOf(m.kappa ?? 0), spectral };
+      case 'csa':
+        return { type: 'csa', label, spin: idx(m.spin), deltaPpm: scalarOf(m.delta_ppm), eta: scalarOf(m.eta ?? 0), spectral };
+    }
+  });
+  return { spins, couplings, shifts, mechanisms };
+}
+
+function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem): Float64Array {
+  const op = typeof x === 'number' ? null : x;
+  try {
+    if (op === null) return maximallyMixedVector(model).map((v) => v * (x as number) * system.dim);
+    return model.basis.vector(op, 'the operator');
+  } catch (e) {
+    throw new SpecError([{ path, message: `${(e as Error).message}: expected a Hermitian operator (Ip/Im only in Hermitian combinations)` }]);
+  }
+}
+
+export function timeGridOf(checked: CheckedSpec): TimeGrid | undefined {
+  const t = checked.spec.time;
+  if (!t) return undefined;
+  return 'stop' in t ? { kind: 'uniform', stop: t.stop, points: t.points } : { kind: 'log', start: t.log[0], stop: t.log[1], points: t.points };
+}
+
+/** Everything needed to evaluate points of this spec (model, states, observables, times). */
+export function buildProblem(checked: CheckedSpec, model: GeneratorModel = buildGeneratorModel(systemDescription(checked))): Problem {
+  const system = model.system;
+  let initial: InitialState;
+  switch (checked.initial.kind) {
+    case 'thermal':
+    case 'inverted':
+    case 'saturated':
+      initial = { kind: checked.initial.kind };
+      break;
+    case 'singlet': {
+      const { a, b } = checked.initial;
+      initial = { kind: 'fixed', label: `singlet(${a},${b})`, vector: densityVector(model, singletProjector(system, system.indexOf(a), system.indexOf(b)), 'singlet state') };
+      break;
+    }
+    case 'deviation': {
+      const x = hermitianVector(model, evaluateExpression(checked.initial.parsed, system), 'initial.deviation', system);
+      const v = maximallyMixedVector(model);
+      const trX = (x[model.basis.identityIndex] as number) * Math.sqrt(system.dim);
+      if (Math.abs(trX) > 1e-12) {
+        throw new SpecError([{ path: 'initial.deviation', message: `the deviation must be traceless (Tr = ${shown(trX)}): rho = E/d + X must keep unit trace` }]);
+      }
+      for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) + (x[i] as number);
+      initial = { kind: 'fixed', label: `E/d + ${checked.initial.expression}`, vector: v };
+      break;
+    }
+  }
+  const observables: Observable[] = checked.observables.map((o) => {
+    const vector = hermitianVector(model, evaluateExpression(o.parsed, system), `observables.${o.name}`, system);
+    const traceless = vector.slice();
+    traceless[model.basis.identityIndex] = 0;
+    return { name: o.name, expression: o.expression, vector, traceless };
+  });
+  const timeGrid = timeGridOf(checked) ?? { kind: 'uniform', stop: 0, points: 0 };
+  return {
+    model,
+    thermalizations: checked.thermalizations,
+    initial,
+    observables,
+    timeGrid,
+    times: timeGrid.points === 0 ? new Float64Array(0) : timePoints(timeGrid),
+    reduction: problemReduction(model, initial, checked.thermalizations),
+  };
+}
+
+/** Base parameter values of a spec (its `parameters:` block) for one-point evaluation. */
+export function baseParameters(checked: CheckedSpec): Record<string, number> {
+  const params = checked.spec.parameters ?? {};
+  const out: Record<string, number> = {};
+  const missing: string[] = [];
+  for (const name of checked.usedParameters) {
+    const v = params[name];
+    if (v === undefined) missing.push(name);
+    else out[name] = v;
+  }
+  if (missing.length > 0) {
+    throw new SpecError(
+      missing.map((m) => ({
+        path: `parameters.${m}`,
+        message: checked.spec.sweep?.[m] ? 'swept but has no single value for a one-point evaluation: give it under parameters: or with --set' : 'required: no value given',
+      })),
+    );
+  }
+  return out;
+}

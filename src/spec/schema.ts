@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { ISOTOPE_SYMBOLS } from '../spin/isotopes.js';
+import { THERMAL_MODELS } from '../physics/thermalization.js';
+
+/**
+ * Structure of a sweep spec (docs/interface.md section 1, `version: 1`). This layer checks
+ * shapes and types only; references between fields and physical ranges are checked in
+ * semantic.ts, where parameter values and sweep axes are known.
+ */
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const identifier = z.string({ error: 'expected an identifier (letters, digits, _)' }).regex(IDENTIFIER, { error: 'expected an identifier (letters, digits, _)' });
+
+/** A number, or the name of a parameter. */
+export const numeric = z.union([z.number(), identifier], { error: 'expected a finite number or a parameter name' });
+export type Numeric = z.infer<typeof numeric>;
+
+const finiteNumber = z.number({ error: 'expected a finite number' });
+
+const spectralDensity = z.strictObject({
+  model: z.enum(['lorentzian', 'lipari-szabo'], { error: "expected 'lorentzian' or 'lipari-szabo'" }),
+  S2: numeric.optional(),
+  tau_e: numeric.optional(),
+});
+
+const spinEntry = z.strictObject({
+  id: identifier,
+  isotope: z.enum(ISOTOPE_SYMBOLS as [string, ...string[]], { error: `expected one of ${ISOTOPE_SYMBOLS.join(' ')}` }).optional(),
+  spin: finiteNumber.optional(),
+  gamma: finiteNumber.optional(),
+});
+
+const jTerm = z.strictObject({
+  type: z.literal('J'),
+  spins: z.tuple([identifier, identifier], { error: 'expected two spin ids' }),
+  hz: numeric,
+});
+const shiftTerm = z.strictObject({
+  type: z.literal('shift'),
+  spin: identifier,
+  ppm: numeric,
+});
+const hamiltonianTerm = z.discriminatedUnion('type', [jTerm, shiftTerm], { error: "expected a term with type 'J' or 'shift'" });
+
+const dipolar = z.strictObject({
+  type: z.literal('dipolar'),
+  spins: z.tuple([identifier, identifier], { error: 'expected two spin ids' }),
+  b_hz: numeric.optional(),
+  distance_m: numeric.optional(),
+  tau_c: numeric,
+  spectral_density: spectralDensity.optional(),
+  label: z.string().optional(),
+});
+const randomField = z.strictObject({
+  type: z.literal('random_field'),
+  spins: z.array(identifier, { error: 'expected a list of spin ids' }).min(1, { error: 'expected at least one spin id' }),
+  rms_hz: numeric,
+  tau_c: numeric,
+  kappa: numeric.optional(),
+  spectral_density: spectralDensity.optional(),
+  label: z.string().optional(),
+});
+const csa = z.strictObject({
+  type: z.literal('csa'),
+  spin: identifier,
+  delta_ppm: numeric,
+  eta: numeric.optional(),
+  tau_c: numeric,
+  spectral_density: spectralDensity.optional(),
+  label: z.string().optional(),
+});
+const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa], {
+  error: "expected a mechanism with type 'dipolar', 'random_field' or 'csa'",
+});
+
+const thermalModel = z.enum(THERMAL_MODELS, { error: `expected one of ${THERMAL_MODELS.join(', ')}` });
+
+const initial = z.union(
+  [
+    z.string(),
+    z.strictObject({
+      deviation: z.string({ error: 'expected an operator expression' }),
+    }),
+  ],
+  { error: "expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }" },
+);
+
+const positiveInt = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' });
+
+const timeGrid = z.union(
+  [
+    z.strictObject({ stop: finiteNumber, points: positiveInt }),
+    z.strictObject({ log: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt }),
+  ],
+  { error: 'expected { stop: <s>, points: <n> } or { log: [<start s>, <stop s>], points: <n> }' },
+);
+
+const axisBase = { group: identifier.optional() };
+export const sweepAxis = z.union(
+  [
+    z.strictObject({ lin: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt, ...axisBase }),
+    z.strictObject({ log: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt, ...axisBase }),
+    z.strictObject({ values: z.array(finiteNumber, { error: 'expected a list of numbers' }), ...axisBase }),
+  ],
+  { error: 'expected one of { lin: [a, b], points: n }, { log: [a, b], points: n }, { values: [...] }' },
+);
+export type SweepAxisSpec = z.infer<typeof sweepAxis>;
+
+export const OUTPUTS = ['rates', 'eigenrates', 'trajectories', 'steady_state', 'contributions'] as const;
+
+export const specSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected version: 1' }),
+  name: z.string({ error: 'expected a string' }).optional(),
+  description: z.string({ error: 'expected a string' }).optional(),
+  spins: z.array(spinEntry, { error: 'expected a list of spins' }).min(1, { error: 'expected at least one spin' }),
+  parameters: z.record(identifier, finiteNumber, { error: 'expected a map of parameter names to numbers' }).optional(),
+  hamiltonian: z.array(hamiltonianTerm, { error: 'expected a list of terms' }).optional(),
+  relaxation: z.array(relaxationTerm, { error: 'expected a list of mechanisms' }).min(1, { error: 'expected at least one mechanism' }),
+  thermalization: z.union([thermalModel, z.array(thermalModel).min(1, { error: 'expected at least one model' })], {
+    error: `expected a model or a list of models (${THERMAL_MODELS.join(', ')})`,
+  }),
+  initial: initial.optional(),
+  observables: z.record(identifier, z.string({ error: 'expected an operator expression' }), { error: 'expected a map of names to operator expressions' }),
+  time: timeGrid.optional(),
+  sweep: z.record(identifier, sweepAxis, { error: 'expected a map of parameter names to axes' }).optional(),
+  outputs: z.array(z.enum(OUTPUTS, { error: `expected one of ${OUTPUTS.join(', ')}` }), { error: 'expected a list' }).optional(),
+});
+
+export type SpecV1 = z.infer<typeof specSchema>;
+export type RelaxationSpec = z.infer<typeof relaxationTerm>;

@@ -1,0 +1,21 @@
+import type { SweepAxisSpec } from '../spec/schema.js';
+
+/** Values of a sweep axis: lin is linspace(a, b, n), log is logspace with both ends included. */
+export function axisValues(axis: SweepAxisSpec): Float64Array {
+  if ('values' in axis) return Float64Array.from(axis.values);
+  const n = axis.points;
+  const [a, b] = 'lin' in axis ? axis.lin : axis.log;
+  if (n === 1) return Float64Array.of(a);
+  if ('lin' in axis) return Float64Array.from({ length: n }, (_, k) => (k === n - 1 ? b : a + ((b - a) * k) / (n - 1)));
+  const la = Math.log10(a);
+  const lb = Math.log10(b);
+  return Float64Array.from({ length: n }, (_, k) => (k === 0 ? a : k === n - 1 ? b : 10 ** (la + ((lb - la) * k) / (n - 1))));
+}
+
+export function axisKind(axis: SweepAxisSpec): 'lin' | 'log' | 'values' {
+  return 'values' in axis ? 'values' : 'lin' in axis ? 'lin' : 'log';
+}
+
+export function axisLength(axis: SweepAxisSpec): number {
+  return 'values' in axis ? axis.values.length : axis.points;
+}
