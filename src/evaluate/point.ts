@@ -33,6 +33,8 @@ export interface PointResult {
   readonly trajectories: { t: number[] } & Record<string, number[]>;
   readonly contributions?: ContributionSeries[];
   readonly generator: { path: string; reduced_dimension: number; full_dimension: number };
+  /** Numerical trouble found while evaluating (stiffness, non-finite values); absent when none. */
+  readonly warnings?: string[];
 }
 
 export interface PointOptions {
@@ -124,6 +126,8 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     });
   });
 
+  const warnings = numericalWarnings(gr, r, states, md.modes.map((m) => m.rate), times, model.system.dim);
+
   let contributions: ContributionSeries[] | undefined;
   if (options.contributions) {
     const full = states.map((s) => liftVector(q, r, s, n));
@@ -172,8 +176,34 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     trajectories,
     ...(contributions ? { contributions } : {}),
     generator: { path: model.path, reduced_dimension: r, full_dimension: n },
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   return result;
+}
+
+/**
+ * Checks that float64 could represent this point: finite states, preserved trace, and
+ * a slowest rate above the round-off of the fastest (rates spanning more than ~12
+ * decades, e.g. Bengs-Levitt factors cosh(beta w / 2) ~ 1e19 for electrons at 50 mK,
+ * cannot be resolved by any float64 eigen- or exponential method).
+ */
+export function numericalWarnings(gr: Float64Array, r: number, states: readonly Float64Array[], rates: readonly number[], times: Float64Array, dim: number): string[] {
+  const out: string[] = [];
+  let norm = 0;
+  for (let j = 0; j < r; j++) {
+    let s = 0;
+    for (let i = 0; i < r; i++) s += Math.abs(gr[i * r + j] as number);
+    norm = Math.max(norm, s);
+  }
+  if (!Number.isFinite(norm)) out.push('the generator has non-finite entries (a thermal factor overflowed)');
+  const slowest = rates.length > 0 ? Math.min(...rates) : Infinity;
+  if (Number.isFinite(norm) && slowest < 1e-12 * norm) {
+    out.push(`rates span more than 12 decades (|G|_1 = ${norm.toExponential(3)} 1/s, slowest rate ${slowest.toExponential(3)} 1/s): the slow rates are below float64 resolution`);
+  }
+  const trace0 = 1 / Math.sqrt(dim);
+  const k = states.findIndex((s) => s.some((v) => !Number.isFinite(v)) || Math.abs((s[0] as number) - trace0) > 1e-9 * trace0);
+  if (k >= 0) out.push(`propagation lost accuracy at t = ${times[k]} s (non-finite values or trace not preserved; |G|_1 t = ${(norm * (times[k] as number)).toExponential(3)})`);
+  return out;
 }
 
 /** d rho/dt = G rho at one state, for tests of the contribution split. */

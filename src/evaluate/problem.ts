@@ -22,9 +22,11 @@ export interface Observable {
 
 export type TimeGrid =
   | { readonly kind: 'uniform'; readonly stop: number; readonly points: number }
-  | { readonly kind: 'log'; readonly start: number; readonly stop: number; readonly points: number };
+  | { readonly kind: 'log'; readonly start: number; readonly stop: number; readonly points: number }
+  | { readonly kind: 'values'; readonly values: Float64Array };
 
 export function timePoints(grid: TimeGrid): Float64Array {
+  if (grid.kind === 'values') return grid.values.slice();
   const n = grid.points;
   if (grid.kind === 'uniform') return Float64Array.from({ length: n }, (_, k) => (n === 1 ? 0 : (grid.stop * k) / (n - 1)));
   const { start, stop } = grid;

@@ -1,4 +1,4 @@
-import { CMatrix, adjoint, axpy, maxAbs, mul } from '../math/cmatrix.js';
+import { CMatrix, adjoint, maxAbs, mul } from '../math/cmatrix.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
 import type { H0Part } from './hamiltonian.js';
 import type { ParamValues } from './scalar.js';
@@ -19,8 +19,6 @@ export interface EigenStructure {
   readonly scales: Float64Array;
 }
 
-const GENERIC_WEIGHTS = [1, Math.SQRT2, Math.sqrt(3), Math.PI / 2, Math.E / 2, Math.sqrt(5), Math.sqrt(7), Math.LN2 * 3];
-
 function isDiagonal(m: CMatrix, tol: number): boolean {
   const n = m.rows;
   for (let i = 0; i < n; i++) {
@@ -31,34 +29,133 @@ function isDiagonal(m: CMatrix, tol: number): boolean {
   return true;
 }
 
+/** Columns `cols` of v as a d x k matrix. */
+function columns(v: CMatrix, cols: readonly number[]): CMatrix {
+  const d = v.rows;
+  const out = new CMatrix(d, cols.length);
+  cols.forEach((c, k) => {
+    for (let i = 0; i < d; i++) {
+      out.re[i * cols.length + k] = v.re[i * d + c] as number;
+      out.im[i * cols.length + k] = v.im[i * d + c] as number;
+    }
+  });
+  return out;
+}
+
 /**
- * Diagonalise a generic combination of the parts; if the parts commute its eigenvectors
- * diagonalise every part. Returns undefined when they do not (per-point path needed).
- * All-diagonal parts keep the product basis exactly.
+ * Joint eigenbasis of commuting H0 parts by successive refinement: diagonalise part 1
+ * inside each degenerate eigenspace of the parts before it, and so on. Each step is a
+ * Jacobi diagonalisation of a small block, so eigenvectors are accurate to round-off even
+ * when levels of a generic combination would be nearly degenerate (a single generic
+ * combination loses ~1e-10 there, which shows up as a 1e-11 violation of Boltzmann
+ * stationarity). Diagonal parts go first and keep the product basis exactly.
+ * Returns undefined when the parts do not commute (per-point path needed).
  */
 export function jointEigenbasis(parts: readonly H0Part[], dim: number): EigenStructure | undefined {
   const scales = Float64Array.from(parts.map((p) => Math.max(maxAbs(p.matrix), 1e-300)));
-  const combo = new CMatrix(dim, dim);
-  parts.forEach((p, m) => axpy(combo, (GENERIC_WEIGHTS[m % GENERIC_WEIGHTS.length] as number) * (1 + 0.1 * Math.floor(m / GENERIC_WEIGHTS.length)) / (scales[m] as number), p.matrix));
-  const allDiagonal = parts.every((p) => isDiagonal(p.matrix, 0));
-  const vectors = allDiagonal ? CMatrix.identity(dim) : hermitianEigen(combo).vectors;
-  const vDag = adjoint(vectors);
+  const order = parts.map((_, m) => m).sort((a, b) => Number(!isDiagonal((parts[a] as H0Part).matrix, 0)) - Number(!isDiagonal((parts[b] as H0Part).matrix, 0)));
+  const v = CMatrix.identity(dim);
+  let clusters: number[][] = [Array.from({ length: dim }, (_, i) => i)];
+  for (const m of order) {
+    const h = (parts[m] as H0Part).matrix;
+    const tol = 1e-10 * (scales[m] as number);
+    const next: number[][] = [];
+    for (const c of clusters) {
+      const vc = columns(v, c);
+      const block = mul(adjoint(vc), mul(h, vc));
+      let values: Float64Array;
+      if (isDiagonal(block, 1e-15 * (scales[m] as number))) {
+        values = Float64Array.from(c, (_, k) => block.re[k * c.length + k] as number);
+      } else {
+        const eig = hermitianEigen(block);
+        values = eig.values;
+        const rotated = mul(vc, eig.vectors);
+        c.forEach((col, k) => {
+          for (let i = 0; i < dim; i++) {
+            v.re[i * dim + col] = rotated.re[i * c.length + k] as number;
+            v.im[i * dim + col] = rotated.im[i * c.length + k] as number;
+          }
+        });
+      }
+      // split the cluster where this part's eigenvalues differ
+      const idx = c.map((_, k) => k).sort((a, b) => (values[a] as number) - (values[b] as number));
+      let group: number[] = [];
+      let last = NaN;
+      for (const k of idx) {
+        const x = values[k] as number;
+        if (group.length > 0 && Math.abs(x - last) > tol) {
+          next.push(group);
+          group = [];
+        }
+        group.push(c[k] as number);
+        last = x;
+      }
+      if (group.length > 0) next.push(group);
+    }
+    clusters = next;
+  }
+  const vDag = adjoint(v);
   const energies: Float64Array[] = [];
   for (const [m, p] of parts.entries()) {
-    const d = mul(vDag, mul(p.matrix, vectors));
+    const d = mul(vDag, mul(p.matrix, v));
     if (!isDiagonal(d, 1e-10 * (scales[m] as number))) return undefined;
     energies.push(Float64Array.from({ length: dim }, (_, i) => d.re[i * dim + i] as number));
   }
-  return { parts, dim, vectors, energies, scales };
+  return { parts, dim, vectors: v, energies, scales };
 }
 
-/** A structure for one numeric Hamiltonian (the per-point path): a single part with theta = 1. */
+/**
+ * A structure for one numeric Hamiltonian (the per-point path): a single part with theta = 1.
+ * H0 is split into the connected blocks of its sparsity pattern (couplings conserve the
+ * Zeeman quantum numbers, so blocks are small) and each block is diagonalised after
+ * removing its mean diagonal: level splittings of a few Hz on top of GHz Larmor
+ * frequencies are then resolved to round-off instead of to eps * |H0| / gap.
+ */
 export function numericEigenstructure(h: CMatrix): EigenStructure {
-  const { values, vectors } = hermitianEigen(h);
+  const n = h.rows;
   const scale = Math.max(maxAbs(h), 1e-300);
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
+    return i;
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      if (Math.hypot(h.re[i * n + j] as number, h.im[i * n + j] as number) > 1e-15 * scale) parent[find(i)] = find(j);
+    }
+  }
+  const blocks = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const b = blocks.get(r);
+    if (b) b.push(i);
+    else blocks.set(r, [i]);
+  }
+  const vectors = new CMatrix(n, n);
+  const values = new Float64Array(n);
+  for (const idx of blocks.values()) {
+    const k = idx.length;
+    let mean = 0;
+    for (const i of idx) mean += (h.re[i * n + i] as number) / k;
+    const sub = new CMatrix(k, k);
+    idx.forEach((i, a) =>
+      idx.forEach((j, b) => {
+        sub.re[a * k + b] = (h.re[i * n + j] as number) - (a === b ? mean : 0);
+        sub.im[a * k + b] = h.im[i * n + j] as number;
+      }),
+    );
+    const eig = hermitianEigen(sub);
+    idx.forEach((col, b) => {
+      values[col] = mean + (eig.values[b] as number);
+      idx.forEach((row, a) => {
+        vectors.re[row * n + col] = eig.vectors.re[a * k + b] as number;
+        vectors.im[row * n + col] = eig.vectors.im[a * k + b] as number;
+      });
+    });
+  }
   return {
     parts: [{ label: 'H0', matrix: h, theta: { deps: [], at: () => 1, batch: () => 1 } }],
-    dim: h.rows,
+    dim: n,
     vectors,
     energies: [values],
     scales: Float64Array.of(scale),

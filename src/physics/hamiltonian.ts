@@ -45,13 +45,25 @@ export function h0Parts(system: SpinSystem, desc: SystemDescription): H0Part[] {
     for (const i of spins) axpy(m, -system.spin(i).gamma, system.op(i, 'z'));
     parts.push({ label: `Zeeman(${spins.map((i) => system.spin(i).id).join(',')})`, matrix: m, theta });
   }
+  // Couplings with constant J are summed into one part: only the parameter-dependent
+  // parts must commute for the eigenbasis to be parameter independent (a weak 1H-13C
+  // coupling does not commute with a 1H-1H I.I term, but their fixed sum is one operator).
+  const fixed = new CMatrix(system.dim, system.dim);
+  const fixedLabels: string[] = [];
   desc.couplings.forEach((c) => {
     const sa = system.spin(c.a);
     const sb = system.spin(c.b);
     const like = sa.gamma === sb.gamma;
     const m = like ? scalarProduct(system, c.a, c.b) : mul(system.op(c.a, 'z'), system.op(c.b, 'z'));
-    parts.push({ label: `J(${sa.id},${sb.id})${like ? '' : ' weak'}`, matrix: m, theta: derived([c.hz], (hz) => TWO_PI * hz) });
+    const label = `J(${sa.id},${sb.id})${like ? '' : ' weak'}`;
+    if (c.hz.kind === 'const') {
+      axpy(fixed, TWO_PI * c.hz.value, m);
+      fixedLabels.push(label);
+    } else {
+      parts.push({ label, matrix: m, theta: derived([c.hz], (hz) => TWO_PI * hz) });
+    }
   });
+  if (fixedLabels.length > 0) parts.push({ label: fixedLabels.join('+'), matrix: fixed, theta: derived([], () => 1) });
   return parts;
 }
 

@@ -1,7 +1,6 @@
-import type { CMatrix } from '../math/cmatrix.js';
-import { hermitianEigen } from '../math/hermitian-eig.js';
+import { CMatrix } from '../math/cmatrix.js';
 import { betaOf } from './constants.js';
-import { energiesAt } from './eigenstructure.js';
+import { energiesAt, numericEigenstructure } from './eigenstructure.js';
 import type { GeneratorModel } from './generator-model.js';
 import { h0At } from './hamiltonian.js';
 import type { ParamValues } from './scalar.js';
@@ -38,20 +37,19 @@ export function boltzmannVector(model: GeneratorModel, p: ParamValues, s: 1 | -1
     });
     return out;
   }
-  const h = h0At(model.h0Parts, model.system.dim, p);
-  const { values, vectors } = hermitianEigen(h);
-  const pops = boltzmannPopulations(values, beta, s);
+  const es = numericEigenstructure(h0At(model.h0Parts, model.system.dim, p));
+  const pops = boltzmannPopulations(es.energies[0] as Float64Array, beta, s);
   const d = model.system.dim;
-  const rho = model.system.identity();
-  rho.re.fill(0);
+  const v = es.vectors;
+  const rho = new CMatrix(d, d);
   for (let k = 0; k < d; k++) {
     const w = pops[k] as number;
     for (let i = 0; i < d; i++) {
       for (let j = 0; j < d; j++) {
-        const vir = vectors.re[i * d + k] as number;
-        const vii = vectors.im[i * d + k] as number;
-        const vjr = vectors.re[j * d + k] as number;
-        const vji = vectors.im[j * d + k] as number;
+        const vir = v.re[i * d + k] as number;
+        const vii = v.im[i * d + k] as number;
+        const vjr = v.re[j * d + k] as number;
+        const vji = v.im[j * d + k] as number;
         rho.re[i * d + j] = (rho.re[i * d + j] as number) + w * (vir * vjr + vii * vji);
         rho.im[i * d + j] = (rho.im[i * d + j] as number) + w * (vii * vjr - vir * vji);
       }

@@ -62,11 +62,11 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
   return { spins, couplings, shifts, mechanisms };
 }
 
-function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem): Float64Array {
+function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem, expression: string): Float64Array {
   const op = typeof x === 'number' ? null : x;
   try {
     if (op === null) return maximallyMixedVector(model).map((v) => v * (x as number) * system.dim);
-    return model.basis.vector(op, 'the operator');
+    return model.basis.vector(op, `the operator ${shown(expression)}`);
   } catch (e) {
     throw new SpecError([{ path, message: `${(e as Error).message}: expected a Hermitian operator (Ip/Im only in Hermitian combinations)` }]);
   }
@@ -75,6 +75,7 @@ function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExp
 export function timeGridOf(checked: CheckedSpec): TimeGrid | undefined {
   const t = checked.spec.time;
   if (!t) return undefined;
+  if ('values' in t) return { kind: 'values', values: Float64Array.from(t.values) };
   return 'stop' in t ? { kind: 'uniform', stop: t.stop, points: t.points } : { kind: 'log', start: t.log[0], stop: t.log[1], points: t.points };
 }
 
@@ -94,7 +95,7 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
       break;
     }
     case 'deviation': {
-      const x = hermitianVector(model, evaluateExpression(checked.initial.parsed, system), 'initial.deviation', system);
+      const x = hermitianVector(model, evaluateExpression(checked.initial.parsed, system), 'initial.deviation', system, checked.initial.expression);
       const v = maximallyMixedVector(model);
       const trX = (x[model.basis.identityIndex] as number) * Math.sqrt(system.dim);
       if (Math.abs(trX) > 1e-12) {
@@ -106,7 +107,7 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     }
   }
   const observables: Observable[] = checked.observables.map((o) => {
-    const vector = hermitianVector(model, evaluateExpression(o.parsed, system), `observables.${o.name}`, system);
+    const vector = hermitianVector(model, evaluateExpression(o.parsed, system), `observables.${o.name}`, system, o.expression);
     const traceless = vector.slice();
     traceless[model.basis.identityIndex] = 0;
     return { name: o.name, expression: o.expression, vector, traceless };
@@ -118,7 +119,7 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     initial,
     observables,
     timeGrid,
-    times: timeGrid.points === 0 ? new Float64Array(0) : timePoints(timeGrid),
+    times: timePoints(timeGrid),
     reduction: problemReduction(model, initial, checked.thermalizations),
   };
 }

@@ -91,8 +91,9 @@ const timeGrid = z.union(
   [
     z.strictObject({ stop: finiteNumber, points: positiveInt }),
     z.strictObject({ log: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt }),
+    z.strictObject({ values: z.array(finiteNumber, { error: 'expected a list of times (s)' }) }),
   ],
-  { error: 'expected { stop: <s>, points: <n> } or { log: [<start s>, <stop s>], points: <n> }' },
+  { error: 'expected { stop: <s>, points: <n> }, { log: [<start s>, <stop s>], points: <n> } or { values: [<t s>, ...] }' },
 );
 
 const axisBase = { group: identifier.optional() };

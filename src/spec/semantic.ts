@@ -98,11 +98,14 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   // --- parameters and sweep axes
   const params = spec.parameters ?? {};
   const sweep = spec.sweep ?? {};
-  const paramValues = (name: string): { values: ArrayLike<number>; from: string } | undefined => {
+  /** Values a parameter takes: its fixed value (the base of `point`) and its sweep axis, if any. */
+  const paramValues = (name: string): Array<{ values: ArrayLike<number>; from: string }> | undefined => {
+    const out: Array<{ values: ArrayLike<number>; from: string }> = [];
+    if (Object.prototype.hasOwnProperty.call(params, name)) out.push({ values: [params[name] as number], from: `parameters.${name}` });
     const axis = sweep[name];
-    if (axis) return { values: axisValues(axis), from: `sweep.${name}` };
-    if (Object.prototype.hasOwnProperty.call(params, name)) return { values: [params[name] as number], from: `parameters.${name}` };
-    return undefined;
+    // a malformed axis (log through 0) gives NaN values: the axis check reports it
+    if (axis) out.push({ values: axisValues(axis).filter((x) => Number.isFinite(x)), from: `sweep.${name}` });
+    return out.length > 0 ? out : undefined;
   };
   const used = new Set<string>(['T', 'B0']);
   const numericUse = (path: ReadonlyArray<string | number>, v: Numeric | undefined, range: Range): void => {
@@ -117,11 +120,13 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       err(path, `unknown parameter ${shown(v)} (define it under parameters: or sweep:)`);
       return;
     }
-    for (let k = 0; k < pv.values.length; k++) {
-      const x = pv.values[k] as number;
-      if (!inRange(x, range)) {
-        err(path, `parameter ${shown(v)} takes the value ${shown(x)} (from ${pv.from}), expected ${range.what}`);
-        return;
+    for (const { values, from } of pv) {
+      for (let k = 0; k < values.length; k++) {
+        const x = values[k] as number;
+        if (!inRange(x, range)) {
+          err(path, `parameter ${shown(v)} takes the value ${shown(x)} (from ${from}), expected ${range.what}`);
+          break;
+        }
       }
     }
   };
@@ -134,7 +139,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     if (h.type === 'J') {
       const a = spinRef([...at, 'spins', 0], h.spins[0]);
       const b = spinRef([...at, 'spins', 1], h.spins[1]);
-      if (a !== undefined && a === b) err([...at, 'spins'], 'a J coupling needs two different spins');
+      if (a !== undefined && a === b) err([...at, 'spins'], `a J coupling needs two different spins, got [${h.spins.join(', ')}]`);
       numericUse([...at, 'hz'], h.hz, ANY);
     } else {
       spinRef([...at, 'spin'], h.spin);
@@ -161,8 +166,11 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       case 'dipolar': {
         const a = spinRef([...at, 'spins', 0], m.spins[0]);
         const b = spinRef([...at, 'spins', 1], m.spins[1]);
-        if (a !== undefined && a === b) err([...at, 'spins'], 'dipolar coupling needs two different spins');
-        if ((m.b_hz === undefined) === (m.distance_m === undefined)) err(at, 'give exactly one of b_hz (Hz) or distance_m (m)');
+        if (a !== undefined && a === b) err([...at, 'spins'], `dipolar coupling needs two different spins, got [${m.spins.join(', ')}]`);
+        if ((m.b_hz === undefined) === (m.distance_m === undefined)) {
+          const given = m.b_hz === undefined ? 'neither' : `both (b_hz: ${shown(m.b_hz)}, distance_m: ${shown(m.distance_m)})`;
+          err(at, `give exactly one of b_hz (Hz) or distance_m (m), got ${given}`);
+        }
         numericUse([...at, 'b_hz'], m.b_hz, ANY);
         numericUse([...at, 'distance_m'], m.distance_m, { ...POSITIVE, what: '> 0 (m)' });
         break;
@@ -188,7 +196,10 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
 
   // --- thermalization
   const thermalizations = (Array.isArray(spec.thermalization) ? spec.thermalization : [spec.thermalization]) as ThermalModel[];
-  if (new Set(thermalizations).size !== thermalizations.length) err(['thermalization'], 'a model is listed twice');
+  thermalizations.forEach((t, k) => {
+    const first = thermalizations.indexOf(t);
+    if (first < k) err(['thermalization', k], `${shown(t)} is listed twice (also thermalization[${first}])`);
+  });
   for (const t of thermalizations) if (!(THERMAL_MODELS as readonly string[]).includes(t)) err(['thermalization'], `unknown model ${shown(t)}`);
 
   // --- operator expressions
@@ -249,14 +260,22 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   // --- time grid
   if (spec.time) {
     const t = spec.time;
-    if (t.points < 1 || t.points > MAX_TIME_POINTS) err(['time', 'points'], `expected 1..${MAX_TIME_POINTS}, got ${shown(t.points)}`);
-    if ('stop' in t) {
-      if (!(t.stop > 0)) err(['time', 'stop'], `expected > 0 (s), got ${shown(t.stop)}`);
-      if (t.points < 2) err(['time', 'points'], `a uniform grid from 0 needs at least 2 points, got ${shown(t.points)}`);
+    if ('values' in t) {
+      if (t.values.length < 1 || t.values.length > MAX_TIME_POINTS) err(['time', 'values'], `expected 1..${MAX_TIME_POINTS} times, got ${t.values.length}`);
+      t.values.forEach((x, k) => {
+        if (!(x >= 0)) err(['time', 'values', k], `expected a time >= 0 (s), got ${shown(x)}`);
+        else if (k > 0 && !(x > (t.values[k - 1] as number))) err(['time', 'values', k], `times must increase: ${shown(x)} follows ${shown(t.values[k - 1])}`);
+      });
     } else {
-      const [a, b] = t.log;
-      if (!(a > 0)) err(['time', 'log', 0], `expected > 0 (s) for a log grid, got ${shown(a)}`);
-      if (!(b > a)) err(['time', 'log', 1], `expected > start (${shown(a)}), got ${shown(b)}`);
+      if (t.points < 1 || t.points > MAX_TIME_POINTS) err(['time', 'points'], `expected 1..${MAX_TIME_POINTS}, got ${shown(t.points)}`);
+      if ('stop' in t) {
+        if (!(t.stop > 0)) err(['time', 'stop'], `expected > 0 (s), got ${shown(t.stop)}`);
+        if (t.points < 2) err(['time', 'points'], `a uniform grid from 0 needs at least 2 points, got ${shown(t.points)}`);
+      } else {
+        const [a, b] = t.log;
+        if (!(a > 0)) err(['time', 'log', 0], `expected > 0 (s) for a log grid, got ${shown(a)}`);
+        if (!(b > a)) err(['time', 'log', 1], `expected > start (${shown(a)}), got ${shown(b)}`);
+      }
     }
   }
 
@@ -301,7 +320,10 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   }
 
   const outputs = (spec.outputs ?? ['rates', 'eigenrates', 'steady_state', 'trajectories']) as Output[];
-  if (new Set(outputs).size !== outputs.length) err(['outputs'], 'an output is listed twice');
+  outputs.forEach((o, k) => {
+    const first = outputs.indexOf(o);
+    if (first < k) err(['outputs', k], `${shown(o)} is listed twice (also outputs[${first}])`);
+  });
 
   if (issues.length > 0) return { issues };
   return {
