@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { SpecError, formatPath, shown, type SpecIssue } from './errors.js';
 import { specSchema, type SpecV1 } from './schema.js';
 import { checkSpec, type CheckedSpec } from './semantic.js';
@@ -15,11 +15,9 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-function zodIssueMessage(issue: z.core.$ZodIssue, raw: unknown): string {
-  const given = valueAt(raw, issue.path);
+function zodIssueMessage(issue: z.core.$ZodIssue, raw: unknown, path: ReadonlyArray<PropertyKey>): string {
+  const given = valueAt(raw, path);
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => shown(k)).join(', ')}`;
     case 'invalid_type':
       if (given === undefined) return `required: ${issue.message}`;
       return `${issue.message}, got ${shown(given)}`;
@@ -33,6 +31,71 @@ function zodIssueMessage(issue: z.core.$ZodIssue, raw: unknown): string {
     default:
       return issue.message;
   }
+}
+
+/**
+ * The keys a strict object of the schema allows at a path of the raw value (for "unknown key"
+ * messages); through unions it follows the option the value was meant for (same discriminator,
+ * else most keys in common).
+ */
+function allowedKeys(schema: z.ZodType, raw: unknown, path: ReadonlyArray<PropertyKey>): string[] | undefined {
+  /** The schema itself, through optional wrappers and unions, for the value v. */
+  const settle = (s: z.ZodType | undefined, v: unknown): z.ZodType | undefined => {
+    while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (!(s instanceof z.ZodUnion)) return s;
+    const value = v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+    const disc = (s._zod.def as { discriminator?: string }).discriminator;
+    let best: z.ZodObject | undefined;
+    let bestScore = -1;
+    for (const o of s.options as z.ZodType[]) {
+      if (!(o instanceof z.ZodObject)) continue;
+      const shape = o.shape as Record<string, z.ZodType>;
+      if (disc !== undefined && !shape[disc]?.safeParse(value[disc]).success) continue;
+      const score = Object.keys(value).filter((key) => key in shape).length;
+      if (score > bestScore) [best, bestScore] = [o, score];
+    }
+    return best;
+  };
+  let s = settle(schema, raw);
+  let v: unknown = raw;
+  for (const p of path) {
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(p)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else if (s instanceof z.ZodTuple) s = (s._zod.def.items as z.ZodType[])[Number(p)];
+    else return undefined;
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p as string] : undefined;
+    s = settle(s, v);
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
+}
+
+/**
+ * Issues with full paths: an unknown key is reported at its own path, with the keys allowed
+ * there; a union that fails inside exactly one of its options (a list of models with one bad
+ * entry) reports that option's issues, at their paths, instead of "expected A or B".
+ */
+function specIssuesOf(issues: readonly z.core.$ZodIssue[], raw: unknown, base: ReadonlyArray<PropertyKey> = []): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      const inside = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'));
+      if (inside.length === 1 && inside[0]) {
+        out.push(...specIssuesOf(inside[0], raw, path));
+        continue;
+      }
+    }
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeys(specSchema, raw, path);
+      for (const key of issue.keys) {
+        out.push({ path: [...path, key], message: `unknown key ${shown(key)}${allowed ? ` (expected one of: ${allowed.join(', ')})` : ''}` });
+      }
+      continue;
+    }
+    out.push({ path, message: zodIssueMessage(issue, raw, path) });
+  }
+  return out;
 }
 
 /** "(line 3)" suffix from the YAML source positions. */
@@ -52,9 +115,9 @@ function lineOf(doc: Document | undefined, lc: LineCounter | undefined, path: Re
 export function validateSpecObject(raw: unknown, source?: string, doc?: Document, lc?: LineCounter): CheckedSpec {
   const parsed = specSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues: SpecIssue[] = parsed.error.issues.map((i) => ({
+    const issues: SpecIssue[] = specIssuesOf(parsed.error.issues, raw).map((i) => ({
       path: formatPath(i.path) + lineOf(doc, lc, i.path),
-      message: zodIssueMessage(i, raw),
+      message: i.message,
     }));
     throw new SpecError(dedupe(issues), source);
   }
@@ -103,7 +166,7 @@ export function parseSpecText(text: string, source = '<spec>', overrides?: (raw:
     throw new SpecError(
       doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        message: `YAML syntax error: ${e.message.split('\n')[0] ?? e.code}`,
+        message: `YAML syntax error: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
       source,
     );
