@@ -6,7 +6,7 @@ import { termsAt } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
 import { boltzmannVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
-import { modeDecomposition } from './modes.js';
+import { ModeExtractor } from './mode-extractor.js';
 import { initialVector, type Problem } from './problem.js';
 
 export interface ContributionSeries {
@@ -24,10 +24,7 @@ export interface PointResult {
   readonly thermalization: ThermalModel;
   readonly rates: Record<string, number>;
   readonly eigenrates: number[];
-  /** Present only when some mode oscillates (Im lambda != 0). */
-  readonly eigenfrequencies?: number[];
   readonly amplitudes: Record<string, number[]>;
-  readonly amplitudes_imag?: Record<string, number[]>;
   readonly steady_state: Record<string, number>;
   readonly boltzmann: Record<string, number>;
   readonly trajectories: { t: number[] } & Record<string, number[]>;
@@ -104,15 +101,16 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     boltzmann[o.name] = b;
   }
 
-  const md = modeDecomposition(gr, r, rho0r, obsR);
+  const me = new ModeExtractor(r, observables.length);
+  const obsPacked = new Float64Array(observables.length * r);
+  obsR.forEach((o, k) => obsPacked.set(o, k * r));
+  const modesOk = me.extract(gr, rho0r, obsPacked);
+  const modeRates = Array.from(me.rates.subarray(0, me.modeCount));
   const steady_state: Record<string, number> = {};
   const amplitudes: Record<string, number[]> = {};
-  const amplitudesImag: Record<string, number[]> = {};
-  const oscillating = md.modes.some((m) => m.frequency !== 0);
   observables.forEach((o, k) => {
-    steady_state[o.name] = md.steadyState[k] as number;
-    amplitudes[o.name] = md.modes.map((m) => m.amplitudes[k] as number);
-    amplitudesImag[o.name] = md.modes.map((m) => m.amplitudesImag[k] as number);
+    steady_state[o.name] = modesOk ? (me.steady[k] as number) : NaN;
+    amplitudes[o.name] = modeRates.map((_, q) => me.amplitudes[q * observables.length + k] as number);
   });
 
   const states = propagate(gr, r, rho0r, times);
@@ -126,7 +124,9 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     });
   });
 
-  const warnings = numericalWarnings(gr, r, states, md.modes.map((m) => m.rate), times, model.system.dim);
+  const warnings = numericalWarnings(gr, r, states, modeRates, times, model.system.dim);
+  if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
+  if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
 
   let contributions: ContributionSeries[] | undefined;
   if (options.contributions) {
@@ -168,8 +168,7 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     params: { ...p },
     thermalization: thermal,
     rates,
-    eigenrates: md.modes.map((m) => m.rate),
-    ...(oscillating ? { eigenfrequencies: md.modes.map((m) => m.frequency), amplitudes_imag: amplitudesImag } : {}),
+    eigenrates: modeRates,
     amplitudes,
     steady_state,
     boltzmann,

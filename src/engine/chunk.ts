@@ -1,0 +1,78 @@
+import type { ThermalModel } from '../physics/thermalization.js';
+
+/** What a chunk evaluation computes. */
+export interface Want {
+  readonly rates: boolean;
+  /** eigenrates, amplitudes and the steady state (they come from one decomposition). */
+  readonly modes: boolean;
+  readonly trajectories: boolean;
+}
+
+/** A contiguous range of one thermalization model's flat grid. */
+export interface Chunk {
+  readonly id: number;
+  readonly thermal: ThermalModel;
+  readonly start: number;
+  readonly count: number;
+}
+
+/** Per-point status bits. */
+export const FLAG_NONFINITE = 1;
+export const FLAG_STIFF = 2;
+export const FLAG_RECOMPUTED_F64 = 4;
+export const FLAG_MODES_FAILED = 8;
+export const FLAG_OSCILLATING = 16;
+
+export interface ChunkShape {
+  readonly count: number;
+  readonly nObs: number;
+  /** Mode slots per point (reduced dimension - 1), NaN-padded. */
+  readonly nModes: number;
+  readonly nTimes: number;
+}
+
+/**
+ * Results of a chunk as views into ONE Float64Array, so that a worker hands the whole
+ * result back with a single transferable (piscina moves only bare transferables).
+ * Layout, point-major: rates, steady, boltzmann [count][nObs]; eigenrates [count][nModes];
+ * amplitudes [count][nObs][nModes]; trajectories [count][nObs][nTimes]; flags [count].
+ */
+export interface ChunkResult {
+  readonly shape: ChunkShape;
+  readonly buffer: Float64Array;
+  readonly rates: Float64Array;
+  readonly steady: Float64Array;
+  readonly boltzmann: Float64Array;
+  readonly eigenrates: Float64Array;
+  readonly amplitudes: Float64Array;
+  readonly trajectories: Float64Array;
+  readonly flags: Float64Array;
+}
+
+export function chunkLength(s: ChunkShape): number {
+  const { count: c, nObs: o, nModes: m, nTimes: t } = s;
+  return c * (3 * o + m + o * m + o * t + 1);
+}
+
+/** Views over a buffer (allocates the buffer when none is given). */
+export function chunkViews(shape: ChunkShape, buffer: Float64Array = new Float64Array(chunkLength(shape))): ChunkResult {
+  if (buffer.length !== chunkLength(shape)) throw new Error(`chunk buffer has ${buffer.length} values, shape needs ${chunkLength(shape)}`);
+  const { count: c, nObs: o, nModes: m, nTimes: t } = shape;
+  let off = 0;
+  const take = (len: number): Float64Array => {
+    const v = buffer.subarray(off, off + len);
+    off += len;
+    return v;
+  };
+  return {
+    shape,
+    buffer,
+    rates: take(c * o),
+    steady: take(c * o),
+    boltzmann: take(c * o),
+    eigenrates: take(c * m),
+    amplitudes: take(c * o * m),
+    trajectories: take(c * o * t),
+    flags: take(c),
+  };
+}

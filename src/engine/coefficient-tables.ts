@@ -1,0 +1,211 @@
+import { betaOf } from '../physics/constants.js';
+import type { GeneratorModel, CompactTerm } from '../physics/generator-model.js';
+import type { Derived, PointBatch } from '../physics/scalar.js';
+import { spectralBatch, spectralDeps, type SpectralDensity } from '../physics/spectral-density.js';
+import { TEMPERATURE } from '../physics/system-description.js';
+import { evenPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
+import type { GridDim, SweepGrid } from '../sweep/grid.js';
+
+/**
+ * A factor tabulated over the sweep dimensions it depends on. On a product grid every
+ * coefficient c_k = s(p) J(w(p)) e|o(beta w(p)) factors by axis: the strength depends on
+ * e.g. kappa, J on (B0, tau_c), the thermal factor on (T, B0). Tabulating each factor on
+ * its own small sub-grid turns the per-point work into table look-ups and products,
+ * with every transcendental function evaluated once per distinct argument.
+ */
+export interface FactorTable {
+  /** Grid dimensions the table spans (ascending). */
+  readonly dims: readonly number[];
+  /** Stride of each grid dimension in the table (0 for dimensions it does not span). */
+  readonly strides: Int32Array;
+  readonly data: Float64Array;
+}
+
+function depsToDims(grid: SweepGrid, deps: Iterable<string>): number[] {
+  const out = new Set<number>();
+  for (const d of deps) {
+    const k = grid.dims.findIndex((g) => g.params.includes(d));
+    if (k >= 0) out.add(k);
+    else if (!(d in grid.fixed)) throw new Error(`parameter ${d} has neither a value nor an axis`);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Enumerate a sub-grid as a point batch (row-major over `dims`), constants from grid.fixed. */
+function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointBatch; strides: Int32Array } {
+  const lengths = dims.map((k) => (grid.dims[k] as GridDim).length);
+  const size = lengths.reduce((a, b) => a * b, 1);
+  const columns: Record<string, Float64Array | number> = { ...grid.fixed };
+  const strides = new Int32Array(grid.dims.length);
+  let acc = 1;
+  for (let j = dims.length - 1; j >= 0; j--) {
+    strides[dims[j] as number] = acc;
+    acc *= lengths[j] as number;
+  }
+  dims.forEach((k) => {
+    const d = grid.dims[k] as GridDim;
+    const s = strides[k] as number;
+    d.params.forEach((name, j) => {
+      const v = d.values[j] as Float64Array;
+      const col = new Float64Array(size);
+      for (let i = 0; i < size; i++) col[i] = v[Math.floor(i / s) % d.length] as number;
+      columns[name] = col;
+    });
+  });
+  return { batch: { size, columns }, strides };
+}
+
+function tabulate(grid: SweepGrid, deps: Iterable<string>, fill: (b: PointBatch) => Float64Array | number): FactorTable {
+  const dims = depsToDims(grid, deps);
+  const { batch, strides } = subGridBatch(grid, dims);
+  const v = fill(batch);
+  const data = typeof v === 'number' ? new Float64Array(batch.size).fill(v) : v;
+  if (data.length !== batch.size) throw new Error('factor table size mismatch');
+  return { dims, strides, data };
+}
+
+function frequencyDeps(model: GeneratorModel, f: number): string[] {
+  const es = model.eigen;
+  const entry = model.frequencies[f];
+  if (!es || !entry) throw new Error('frequencies exist only on the fixed-basis path');
+  return es.parts.flatMap((part, m) => ((entry.signature[m] as number) !== 0 ? [...part.theta.deps] : []));
+}
+
+function frequencyBatch(model: GeneratorModel, f: number, b: PointBatch): Float64Array | number {
+  const es = model.eigen;
+  const entry = model.frequencies[f];
+  if (!es || !entry) throw new Error('frequencies exist only on the fixed-basis path');
+  let out: Float64Array | number = 0;
+  es.parts.forEach((part, m) => {
+    const s = entry.signature[m] as number;
+    if (s === 0) return;
+    const th = part.theta.batch(b);
+    if (typeof th === 'number' && typeof out === 'number') out += s * th;
+    else {
+      const o = typeof out === 'number' ? new Float64Array(b.size).fill(out) : out;
+      for (let i = 0; i < b.size; i++) o[i] = (o[i] as number) + s * (typeof th === 'number' ? th : (th[i] as number));
+      out = o;
+    }
+  });
+  return out;
+}
+
+/** Coefficient factor tables for one spec, grid and thermal model. */
+export class CoefficientTables {
+  readonly grid: SweepGrid;
+  readonly thermal: ThermalModel;
+  readonly tables: FactorTable[] = [];
+  /** For compact term k: table ids of its strength, spectral density and thermal factor. */
+  readonly termTables: Int32Array;
+  /** beta (s) per point and the H0 part coefficients theta_m per point, for populations. */
+  readonly betaTable: number;
+  readonly thetaTables: Int32Array;
+  readonly nTerms: number;
+
+  constructor(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, thermal: ThermalModel) {
+    this.grid = grid;
+    this.thermal = thermal;
+    this.nTerms = compact.length;
+    const cache = new Map<string, number>();
+    const add = (key: string, make: () => FactorTable): number => {
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+      this.tables.push(make());
+      cache.set(key, this.tables.length - 1);
+      return this.tables.length - 1;
+    };
+    const strengthIds = new Map<Derived, number>();
+    this.termTables = new Int32Array(3 * compact.length);
+    compact.forEach((t, k) => {
+      const c = t.coefficient;
+      const strength = model.strengths[c.strength];
+      const sd = model.spectrals[c.spectral] as SpectralDensity;
+      if (!strength) throw new Error('strength index out of range');
+      let sid = strengthIds.get(strength.value);
+      if (sid === undefined) {
+        sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b)));
+        strengthIds.set(strength.value, sid);
+      }
+      const fdeps = frequencyDeps(model, c.frequency);
+      const jid = add(`J${c.spectral}|${c.frequency}`, () =>
+        tabulate(grid, [...spectralDeps(sd), ...fdeps], (b) => spectralBatch(sd, frequencyBatch(model, c.frequency, b), b, new Float64Array(b.size))),
+      );
+      const tid = add(`${c.part}${c.frequency}`, () =>
+        tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
+          const w = frequencyBatch(model, c.frequency, b);
+          const temps = b.columns[TEMPERATURE];
+          const out = new Float64Array(b.size);
+          for (let i = 0; i < b.size; i++) {
+            const T = typeof temps === 'number' ? temps : (temps as Float64Array)[i] as number;
+            const x = betaOf(T) * (typeof w === 'number' ? w : (w[i] as number));
+            out[i] = c.part === 'dc' ? evenPart(thermal, x) : oddPart(thermal, x);
+          }
+          return out;
+        }),
+      );
+      this.termTables[3 * k] = sid;
+      this.termTables[3 * k + 1] = jid;
+      this.termTables[3 * k + 2] = tid;
+    });
+    this.betaTable = add('beta', () =>
+      tabulate(grid, [TEMPERATURE], (b) => {
+        const temps = b.columns[TEMPERATURE];
+        if (typeof temps === 'number') return betaOf(temps);
+        return (temps as Float64Array).map((T) => betaOf(T));
+      }),
+    );
+    const es = model.eigen;
+    if (!es) throw new Error('coefficient tables exist only on the fixed-basis path');
+    this.thetaTables = Int32Array.from(es.parts.map((part, m) => add(`theta${m}`, () => tabulate(grid, part.theta.deps, (b) => part.theta.batch(b)))));
+  }
+}
+
+/**
+ * Walks a flat range of the grid keeping every table's index current with an odometer:
+ * advancing the last dimension costs one add per table.
+ */
+export class TableCursor {
+  readonly index: Int32Array;
+  private readonly dimIndex: Int32Array;
+  private readonly lengths: Int32Array;
+  private readonly strides: Int32Array; // [table][dim]
+  private readonly nDims: number;
+  private readonly nTables: number;
+
+  constructor(ct: CoefficientTables) {
+    const grid = ct.grid;
+    this.nDims = grid.dims.length;
+    this.nTables = ct.tables.length;
+    this.lengths = Int32Array.from(grid.dims.map((d) => d.length));
+    this.strides = new Int32Array(this.nTables * this.nDims);
+    ct.tables.forEach((t, j) => this.strides.set(t.strides, j * this.nDims));
+    this.index = new Int32Array(this.nTables);
+    this.dimIndex = new Int32Array(this.nDims);
+  }
+
+  /** Position at a per-model flat index. */
+  seek(flat: number, gridStrides: readonly number[]): void {
+    for (let k = 0; k < this.nDims; k++) this.dimIndex[k] = Math.floor(flat / (gridStrides[k] as number)) % (this.lengths[k] as number);
+    for (let t = 0; t < this.nTables; t++) {
+      let s = 0;
+      for (let k = 0; k < this.nDims; k++) s += (this.dimIndex[k] as number) * (this.strides[t * this.nDims + k] as number);
+      this.index[t] = s;
+    }
+  }
+
+  next(): void {
+    let k = this.nDims - 1;
+    while (k >= 0) {
+      const i = (this.dimIndex[k] as number) + 1;
+      if (i < (this.lengths[k] as number)) {
+        this.dimIndex[k] = i;
+        for (let t = 0; t < this.nTables; t++) this.index[t] = (this.index[t] as number) + (this.strides[t * this.nDims + k] as number);
+        return;
+      }
+      this.dimIndex[k] = 0;
+      const back = (this.lengths[k] as number) - 1;
+      for (let t = 0; t < this.nTables; t++) this.index[t] = (this.index[t] as number) - back * (this.strides[t * this.nDims + k] as number);
+      k--;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { projectVector } from '../liouville/reachable-subspace.js';
+import type { Problem } from '../evaluate/problem.js';
+import type { CompactTerm } from '../physics/generator-model.js';
+
+/**
+ * The numeric arrays a batched backend needs, in the reduced (reachable) coordinates:
+ * G_r(p) = sum_k c_k(p) Mr[k], plus everything that turns a coefficient row into
+ * rates, Boltzmann values and initial states without touching operators again.
+ * Only for the fixed-basis path; per-point systems are evaluated point by point.
+ */
+export interface CompiledProblem {
+  /** Reduced dimension. */
+  readonly r: number;
+  /** Hilbert-space dimension d (the identity coefficient of any state is 1/sqrt(d)). */
+  readonly dim: number;
+  readonly nTerms: number;
+  readonly nObs: number;
+  readonly nStates: number;
+  /** Mr[k] = Q^T M_k Q, packed [nTerms][r][r]. */
+  readonly termMatrices: Float64Array;
+  /** Indices of the 'dc' terms (needed alone by the inhomogeneous source). */
+  readonly isThermalTerm: Uint8Array;
+  /** rateWeights[k * nObs + o] = (O'|M_k|O')/(O'|O'): rate_O = -sum_k c_k w_ko. */
+  readonly rateWeights: Float64Array;
+  /** Reduced observables [nObs][r]. */
+  readonly observables: Float64Array;
+  /** Fixed initial state (reduced) or undefined for Boltzmann states. */
+  readonly initialFixed: Float64Array | undefined;
+  /** +1 thermal, -1 inverted (populations exp(-s beta E)/Z), 0 fixed. */
+  readonly initialSign: 1 | -1 | 0;
+  /** Reduced eigenprojectors of H0 [nStates][r]. */
+  readonly projectors: Float64Array;
+  /** o . P_i: Boltzmann value weights [nStates][nObs]. */
+  readonly boltzmannWeights: Float64Array;
+  /** Energy tables e[m][i] of the H0 parts [nParts][nStates]. */
+  readonly energies: Float64Array;
+  readonly nParts: number;
+  /** Reduced coordinate of the identity (always 0: the first Krylov vector is E/sqrt(d)). */
+  readonly identity: number;
+  readonly times: Float64Array;
+}
+
+export function compileProblem(problem: Problem): CompiledProblem {
+  const { model, reduction, observables } = problem;
+  if (model.path !== 'fixed-basis' || !model.eigen) throw new Error('compileProblem: only the fixed-basis path has parameter-independent basis matrices');
+  const { q, r } = reduction;
+  const n = model.basis.size;
+  if (Math.abs((q[model.basis.identityIndex * r] as number) - 1) > 1e-12) throw new Error('reduced basis must start with the identity');
+  const compact: readonly CompactTerm[] = model.compact;
+  const nTerms = compact.length;
+  const nObs = observables.length;
+  const termMatrices = new Float64Array(nTerms * r * r);
+  const isThermalTerm = new Uint8Array(nTerms);
+  const rateWeights = new Float64Array(nTerms * nObs);
+  compact.forEach((t, k) => {
+    termMatrices.set(t.matrix.project(q, r), k * r * r);
+    isThermalTerm[k] = t.coefficient.part === 'thermal' ? 1 : 0;
+    observables.forEach((o, j) => {
+      let den = 0;
+      for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
+      rateWeights[k * nObs + j] = den === 0 ? 0 : t.matrix.bilinear(o.traceless, o.traceless) / den;
+    });
+  });
+  const obs = new Float64Array(nObs * r);
+  observables.forEach((o, j) => obs.set(projectVector(q, r, o.vector), j * r));
+  const nStates = model.projectors.length;
+  const projectors = new Float64Array(nStates * r);
+  const boltzmannWeights = new Float64Array(nStates * nObs);
+  model.projectors.forEach((p, i) => {
+    projectors.set(projectVector(q, r, p), i * r);
+    observables.forEach((o, j) => {
+      let s = 0;
+      for (let a = 0; a < n; a++) s += (o.vector[a] as number) * (p[a] as number);
+      boltzmannWeights[i * nObs + j] = s;
+    });
+  });
+  const es = model.eigen;
+  const energies = new Float64Array(es.parts.length * nStates);
+  es.energies.forEach((e, m) => energies.set(e, m * nStates));
+  const init = problem.initial;
+  return {
+    r,
+    dim: model.system.dim,
+    nTerms,
+    nObs,
+    nStates,
+    termMatrices,
+    isThermalTerm,
+    rateWeights,
+    observables: obs,
+    initialFixed: init.kind === 'fixed' ? projectVector(q, r, init.vector) : init.kind === 'saturated' ? unitIdentity(r, model.system.dim) : undefined,
+    initialSign: init.kind === 'thermal' ? 1 : init.kind === 'inverted' ? -1 : 0,
+    projectors,
+    boltzmannWeights,
+    energies,
+    nParts: es.parts.length,
+    identity: 0,
+    times: problem.times,
+  };
+}
+
+function unitIdentity(r: number, dim: number): Float64Array {
+  const v = new Float64Array(r);
+  v[0] = 1 / Math.sqrt(dim);
+  return v;
+}

@@ -1,0 +1,112 @@
+import type { ThermalModel } from '../physics/thermalization.js';
+import type { CheckedSpec } from '../spec/semantic.js';
+import { axisKind, axisValues } from './axis-values.js';
+
+/**
+ * One dimension of a sweep: a single parameter axis, or several parameters zipped
+ * together (same length, varying in lockstep) under a group name.
+ */
+export interface GridDim {
+  /** Dimension name in the outputs: the parameter name, or the group name. */
+  readonly name: string;
+  readonly params: readonly string[];
+  /** values[k] are the values of params[k] along the dimension. */
+  readonly values: readonly Float64Array[];
+  readonly length: number;
+  /** lin | log | values, of the first parameter (decides log axes in plots). */
+  readonly kind: 'lin' | 'log' | 'values';
+}
+
+/**
+ * The full product of the dimensions, in row-major order (last dimension fastest),
+ * for each thermalization model. Parameters not swept keep their `parameters:` value.
+ */
+export interface SweepGrid {
+  readonly dims: readonly GridDim[];
+  readonly thermalizations: readonly ThermalModel[];
+  /** Values of the used parameters that are not swept. */
+  readonly fixed: Readonly<Record<string, number>>;
+  /** Points per thermalization model: product of the dimension lengths. */
+  readonly pointsPerModel: number;
+  /** Strides of the flat index over dims. */
+  readonly strides: readonly number[];
+}
+
+export function buildGrid(checked: CheckedSpec): SweepGrid {
+  const sweep = checked.spec.sweep ?? {};
+  const dims: GridDim[] = [];
+  const byGroup = new Map<string, { params: string[]; values: Float64Array[]; kind: GridDim['kind'] }>();
+  for (const [name, axis] of Object.entries(sweep)) {
+    const values = axisValues(axis);
+    if (axis.group === undefined) {
+      dims.push({ name, params: [name], values: [values], length: values.length, kind: axisKind(axis) });
+      continue;
+    }
+    let g = byGroup.get(axis.group);
+    if (!g) {
+      g = { params: [], values: [], kind: axisKind(axis) };
+      byGroup.set(axis.group, g);
+      // the group takes the position of its first member
+      dims.push({ name: axis.group, params: g.params, values: g.values, length: values.length, kind: g.kind });
+    }
+    g.params.push(name);
+    g.values.push(values);
+  }
+  const fixed: Record<string, number> = {};
+  const params = checked.spec.parameters ?? {};
+  const swept = new Set(dims.flatMap((d) => d.params));
+  for (const name of checked.usedParameters) {
+    if (swept.has(name)) continue;
+    const v = params[name];
+    if (v === undefined) throw new Error(`parameter ${name} has neither a value nor an axis`);
+    fixed[name] = v;
+  }
+  const strides = new Array<number>(dims.length);
+  let acc = 1;
+  for (let k = dims.length - 1; k >= 0; k--) {
+    strides[k] = acc;
+    acc *= (dims[k] as GridDim).length;
+  }
+  return { dims, thermalizations: checked.thermalizations, fixed, pointsPerModel: acc, strides };
+}
+
+/** Total points including the thermalization dimension. */
+export function totalPoints(grid: SweepGrid): number {
+  return grid.pointsPerModel * grid.thermalizations.length;
+}
+
+/** Dimension indices of a flat (per-model) index. */
+export function dimIndices(grid: SweepGrid, flat: number, out: Int32Array = new Int32Array(grid.dims.length)): Int32Array {
+  for (let k = 0; k < grid.dims.length; k++) {
+    const s = grid.strides[k] as number;
+    out[k] = Math.floor(flat / s) % (grid.dims[k] as GridDim).length;
+  }
+  return out;
+}
+
+/** Parameter values of one point (per-model flat index). */
+export function pointParams(grid: SweepGrid, flat: number): Record<string, number> {
+  const p: Record<string, number> = { ...grid.fixed };
+  const idx = dimIndices(grid, flat);
+  grid.dims.forEach((d, k) => d.params.forEach((name, j) => (p[name] = (d.values[j] as Float64Array)[idx[k] as number] as number)));
+  return p;
+}
+
+/** Parameter ranges covered by a flat index range, for messages ("T 0.01..3.2 K"). */
+export function rangeDescription(grid: SweepGrid, start: number, count: number): string {
+  const parts: string[] = [];
+  const lo = dimIndices(grid, start);
+  const hi = dimIndices(grid, start + count - 1);
+  grid.dims.forEach((d, k) => {
+    const a = lo[k] as number;
+    const b = hi[k] as number;
+    // if the range wraps an inner dimension, the whole inner dimension is covered
+    const wraps = grid.dims.slice(0, k).some((_, j) => lo[j] !== hi[j]);
+    const [i0, i1] = wraps ? [0, d.length - 1] : [Math.min(a, b), Math.max(a, b)];
+    d.params.forEach((name, j) => {
+      const v = d.values[j] as Float64Array;
+      parts.push(i0 === i1 ? `${name}=${v[i0]}` : `${name}=${v[i0]}..${v[i1]}`);
+    });
+  });
+  return parts.join(', ');
+}
