@@ -1,5 +1,3 @@
-import type { ThermalModel } from '../physics/thermalization.js';
-
 /** What a chunk evaluation computes. */
 export interface Want {
   readonly rates: boolean;
@@ -8,10 +6,10 @@ export interface Want {
   readonly trajectories: boolean;
 }
 
-/** A contiguous range of one thermalization model's flat grid. */
+/** A contiguous range of one variant's flat grid (variant = thermalization x initial state). */
 export interface Chunk {
   readonly id: number;
-  readonly thermal: ThermalModel;
+  readonly variant: number;
   readonly start: number;
   readonly count: number;
 }

@@ -1,4 +1,4 @@
-import { matmul, norm1, solveInPlace } from './dense.js';
+import { matmulFor, norm1, solveInPlace, type MatmulFn } from './dense.js';
 
 /**
  * Matrix exponential of a small dense real matrix: scaling and squaring with diagonal
@@ -28,9 +28,11 @@ export class ExpmWorkspace {
   readonly v: Float64Array;
   readonly t1: Float64Array;
   readonly t2: Float64Array;
+  readonly mm: MatmulFn;
 
   constructor(n: number) {
     this.n = n;
+    this.mm = matmulFor(n);
     const mk = (): Float64Array => new Float64Array(n * n);
     this.a = mk();
     this.a2 = mk();
@@ -49,6 +51,7 @@ export function expm(m: Float64Array, t: number, out: Float64Array, ws: ExpmWork
   const n = ws.n;
   const nn = n * n;
   const { a, a2, a4, a6, a8, u, v, t1, t2 } = ws;
+  const matmul = (x: Float64Array, y: Float64Array, z: Float64Array, _n: number): void => ws.mm(x, y, z);
   for (let k = 0; k < nn; k++) a[k] = t * (m[k] as number);
   const eta = norm1(a, n);
   if (!Number.isFinite(eta)) {

@@ -80,29 +80,31 @@ export function timeGridOf(checked: CheckedSpec): TimeGrid | undefined {
 }
 
 /** Everything needed to evaluate points of this spec (model, states, observables, times). */
-export function buildProblem(checked: CheckedSpec, model: GeneratorModel = buildGeneratorModel(systemDescription(checked))): Problem {
+export function buildProblem(checked: CheckedSpec, model: GeneratorModel = buildGeneratorModel(systemDescription(checked)), initialIndex = 0): Problem {
   const system = model.system;
+  const init = checked.initials[initialIndex]?.spec;
+  if (!init) throw new Error(`initial state ${initialIndex} does not exist`);
   let initial: InitialState;
-  switch (checked.initial.kind) {
+  switch (init.kind) {
     case 'thermal':
     case 'inverted':
     case 'saturated':
-      initial = { kind: checked.initial.kind };
+      initial = { kind: init.kind };
       break;
     case 'singlet': {
-      const { a, b } = checked.initial;
+      const { a, b } = init;
       initial = { kind: 'fixed', label: `singlet(${a},${b})`, vector: densityVector(model, singletProjector(system, system.indexOf(a), system.indexOf(b)), 'singlet state') };
       break;
     }
     case 'deviation': {
-      const x = hermitianVector(model, evaluateExpression(checked.initial.parsed, system), 'initial.deviation', system, checked.initial.expression);
+      const x = hermitianVector(model, evaluateExpression(init.parsed, system), 'initial.deviation', system, init.expression);
       const v = maximallyMixedVector(model);
       const trX = (x[model.basis.identityIndex] as number) * Math.sqrt(system.dim);
       if (Math.abs(trX) > 1e-12) {
         throw new SpecError([{ path: 'initial.deviation', message: `the deviation must be traceless (Tr = ${shown(trX)}): rho = E/d + X must keep unit trace` }]);
       }
       for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) + (x[i] as number);
-      initial = { kind: 'fixed', label: `E/d + ${checked.initial.expression}`, vector: v };
+      initial = { kind: 'fixed', label: `E/d + ${init.expression}`, vector: v };
       break;
     }
   }

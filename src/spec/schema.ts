@@ -75,7 +75,7 @@ const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa],
 
 const thermalModel = z.enum(THERMAL_MODELS, { error: `expected one of ${THERMAL_MODELS.join(', ')}` });
 
-const initial = z.union(
+const initialOne = z.union(
   [
     z.string(),
     z.strictObject({
@@ -84,6 +84,10 @@ const initial = z.union(
   ],
   { error: "expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }" },
 );
+/** One initial state, or a list of them: a list becomes an `initial` dimension of the results. */
+const initial = z.union([initialOne, z.array(initialOne).min(1, { error: 'expected at least one initial state' })], {
+  error: "expected an initial state ('thermal', 'inverted', 'saturated', 'singlet(a,b)', { deviation: ... }) or a list of them",
+});
 
 const positiveInt = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' });
 

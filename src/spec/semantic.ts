@@ -43,7 +43,10 @@ export interface CheckedSpec {
   /** Parameters something in the spec depends on (always T and B0). */
   readonly usedParameters: ReadonlySet<string>;
   readonly thermalizations: readonly ThermalModel[];
-  readonly initial: InitialSpec;
+  /** Initial states; more than one (or a list in the spec) makes an `initial` dimension. */
+  readonly initials: ReadonlyArray<{ readonly label: string; readonly spec: InitialSpec }>;
+  readonly initialIsDimension: boolean;
+  readonly thermalizationIsDimension: boolean;
   readonly observables: ReadonlyArray<{ name: string; expression: string; parsed: OpExpr }>;
   readonly outputs: readonly Output[];
   readonly warnings: readonly string[];
@@ -231,19 +234,29 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     }
   };
 
-  let initial: InitialSpec = { kind: 'thermal' };
-  const init = spec.initial ?? 'thermal';
-  if (typeof init === 'string') {
-    const m = SINGLET.exec(init);
-    if (init === 'thermal' || init === 'inverted' || init === 'saturated') initial = { kind: init };
-    else if (m) {
-      const e = parseExpr(['initial'], init);
-      if (e && e.kind === 'singlet') initial = { kind: 'singlet', a: e.a, b: e.b };
-    } else err(['initial'], `expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }, got ${shown(init)}`);
-  } else {
-    const e = parseExpr(['initial', 'deviation'], init.deviation);
-    if (e) initial = { kind: 'deviation', expression: init.deviation, parsed: e };
-  }
+  const initials: Array<{ label: string; spec: InitialSpec }> = [];
+  const initRaw = spec.initial ?? 'thermal';
+  const initList = Array.isArray(initRaw) ? initRaw : [initRaw];
+  initList.forEach((init, k) => {
+    const at: Array<string | number> = Array.isArray(initRaw) ? ['initial', k] : ['initial'];
+    if (typeof init === 'string') {
+      const m = SINGLET.exec(init);
+      if (init === 'thermal' || init === 'inverted' || init === 'saturated') initials.push({ label: init, spec: { kind: init } });
+      else if (m) {
+        const e = parseExpr(at, init);
+        if (e && e.kind === 'singlet') initials.push({ label: `singlet(${e.a},${e.b})`, spec: { kind: 'singlet', a: e.a, b: e.b } });
+      } else err(at, `expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }, got ${shown(init)}`);
+    } else {
+      const e = parseExpr([...at, 'deviation'], init.deviation);
+      if (e) initials.push({ label: `E/d + ${init.deviation}`, spec: { kind: 'deviation', expression: init.deviation, parsed: e } });
+    }
+  });
+  const seenInit = new Map<string, number>();
+  initials.forEach((x, k) => {
+    const first = seenInit.get(x.label);
+    if (first !== undefined) err(['initial', k], `${shown(x.label)} is listed twice (first at initial[${first}])`);
+    else seenInit.set(x.label, k);
+  });
 
   const observables: Array<{ name: string; expression: string; parsed: OpExpr }> = [];
   const obsEntries = Object.entries(spec.observables);
@@ -328,6 +341,16 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   if (issues.length > 0) return { issues };
   return {
     issues,
-    checked: { spec, usedParameters: used, thermalizations, initial, observables, outputs, warnings },
+    checked: {
+      spec,
+      usedParameters: used,
+      thermalizations,
+      thermalizationIsDimension: Array.isArray(spec.thermalization),
+      initials,
+      initialIsDimension: Array.isArray(spec.initial),
+      observables,
+      outputs,
+      warnings,
+    },
   };
 }

@@ -2,7 +2,7 @@ import { evaluatePoint, type PointResult } from '../../evaluate/point.js';
 import { loadSpecFile } from '../../spec/load.js';
 import { baseParameters, buildProblem } from '../../spec/resolve.js';
 import { UsageError } from '../../spec/errors.js';
-import { applyOverrides, parseSets } from '../overrides.js';
+import { applyOverrides, parseSets } from '../../spec/overrides.js';
 
 export interface PointCommandOptions {
   readonly set?: string[];

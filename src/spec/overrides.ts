@@ -1,5 +1,5 @@
 import { THERMAL_MODELS } from '../physics/thermalization.js';
-import { UsageError } from '../spec/errors.js';
+import { UsageError } from './errors.js';
 
 export interface Override {
   readonly name: string;

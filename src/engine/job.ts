@@ -1,0 +1,113 @@
+import { evaluatePoint } from '../evaluate/point.js';
+import type { Problem } from '../evaluate/problem.js';
+import { buildGeneratorModel, type GeneratorModel } from '../physics/generator-model.js';
+import type { Override } from '../spec/overrides.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { buildProblem, systemDescription } from '../spec/resolve.js';
+import { buildGrid, pointParams, type SweepGrid } from '../sweep/grid.js';
+import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type Want } from './chunk.js';
+import { CoefficientTables } from './coefficient-tables.js';
+import { compileProblem, type CompiledProblem } from './compiled-problem.js';
+import { F64Kernel } from './f64-kernel.js';
+
+/** What a worker needs to rebuild a job exactly: the spec text and the command-line overrides. */
+export interface JobSource {
+  readonly text: string;
+  readonly source: string;
+  readonly overrides: readonly Override[];
+}
+
+/**
+ * Everything derived from a spec for batched evaluation. Built identically in the main
+ * thread and in each worker (deterministic), so tasks only carry chunk ranges. Workers
+ * get the already validated spec (plain, structured-cloneable data) and never load the
+ * YAML parser or the schema library: that halves a worker's start-up.
+ */
+export interface Job {
+  readonly source: JobSource;
+  readonly spec: LoadedSpec;
+  readonly grid: SweepGrid;
+  readonly model: GeneratorModel;
+  /** One problem per initial state. */
+  readonly problems: readonly Problem[];
+  /** Compiled reduced problems (fixed-basis path only), per initial state. */
+  readonly compiled: ReadonlyArray<CompiledProblem | undefined>;
+  readonly want: Want;
+  readonly nObs: number;
+  readonly nModes: number;
+  readonly nTimes: number;
+}
+
+export function wantFromOutputs(outputs: readonly string[]): Want {
+  return {
+    rates: true,
+    modes: outputs.includes('eigenrates') || outputs.includes('steady_state'),
+    trajectories: outputs.includes('trajectories'),
+  };
+}
+
+export function buildJob(spec: LoadedSpec, source: JobSource, want?: Want): Job {
+  const model = buildGeneratorModel(systemDescription(spec));
+  const problems = spec.initials.map((_, k) => buildProblem(spec, model, k));
+  const compiled = problems.map((p) => (model.path === 'fixed-basis' ? compileProblem(p) : undefined));
+  const nModes = Math.max(1, ...problems.map((p) => p.reduction.r - 1));
+  return {
+    source,
+    spec,
+    grid: buildGrid(spec),
+    model,
+    problems,
+    compiled,
+    want: want ?? wantFromOutputs(spec.outputs),
+    nObs: problems[0]?.observables.length ?? 0,
+    nModes,
+    nTimes: problems[0]?.times.length ?? 0,
+  };
+}
+
+export function chunkShape(job: Job, count: number): ChunkShape {
+  return { count, nObs: job.nObs, nModes: job.nModes, nTimes: job.want.trajectories ? job.nTimes : 0 };
+}
+
+/** Evaluates ranges of one variant into chunk results. */
+export interface ChunkKernel {
+  run(start: number, count: number, out: ChunkResult, offset?: number): void;
+}
+
+/** The float64 kernel of a variant: batched tables on the fixed-basis path, point by point otherwise. */
+export function kernelFor(job: Job, variant: number): ChunkKernel {
+  const v = job.grid.variants[variant];
+  if (!v) throw new Error(`variant ${variant} out of range`);
+  const cp = job.compiled[v.initial];
+  const problem = job.problems[v.initial] as Problem;
+  if (cp) {
+    const tables = new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal);
+    return new F64Kernel(cp, tables, job.want);
+  }
+  return {
+    run(start, count, out, offset = 0) {
+      const { nObs, nModes, nTimes } = out.shape;
+      for (let j = 0; j < count; j++) {
+        const row = offset + j;
+        const res = evaluatePoint(problem, pointParams(job.grid, start + j), v.thermal);
+        let flags = 0;
+        problem.observables.forEach((o, k) => {
+          out.rates[row * nObs + k] = res.rates[o.name] as number;
+          out.steady[row * nObs + k] = res.steady_state[o.name] as number;
+          out.boltzmann[row * nObs + k] = res.boltzmann[o.name] as number;
+          const amps = res.amplitudes[o.name] as number[];
+          for (let q = 0; q < nModes; q++) out.amplitudes[(row * nObs + k) * nModes + q] = q < amps.length ? (amps[q] as number) : NaN;
+          const traj = res.trajectories[o.name] as number[];
+          for (let t = 0; t < nTimes; t++) out.trajectories[(row * nObs + k) * nTimes + t] = traj[t] as number;
+        });
+        for (let q = 0; q < nModes; q++) out.eigenrates[row * nModes + q] = q < res.eigenrates.length ? (res.eigenrates[q] as number) : NaN;
+        for (const w of res.warnings ?? []) {
+          if (w.includes('decades')) flags |= FLAG_STIFF;
+          else if (w.includes('oscillate')) flags |= FLAG_OSCILLATING;
+          else flags |= FLAG_NONFINITE;
+        }
+        out.flags[row] = flags;
+      }
+    },
+  };
+}
