@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { reportError, EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { pointCommand } from './commands/point.js';
 import { validateCommand } from './commands/validate.js';
+import { runCommand, type RunCommandOptions } from './commands/run.js';
+import { planCommand, type PlanCommandOptions } from './commands/plan.js';
+import { mergeShards } from '../sweep/merge.js';
 import { VERSION } from '../version.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -23,6 +26,46 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON (interface.md section 3)')
     .option('--contributions', 'include d<O>/dt split by mechanism, mu and dc/thermal part')
     .action((spec: string, opts: { set: string[]; json?: boolean; contributions?: boolean }) => pointCommand(spec, opts));
+
+  program
+    .command('run')
+    .description('evaluate a sweep and write surfaces.nc, points.csv, run.json (and trajectories.nc, contributions.nc) into --out')
+    .argument('<spec>', 'sweep spec (YAML)')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--set <name=value>', 'set a parameter (repeatable); replaces its sweep axis', collect, [])
+    .option('--backend <name>', 'auto | workers | inline | tfjs', 'auto')
+    .option('--workers <n>', 'worker threads (default: available cores)')
+    .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
+    .option('--shard <i/n>', 'compute shard i of n (deterministic share of the chunks); combine with relaxmap merge')
+    .option('--resume', 'continue an interrupted run from its checkpoints')
+    .option('--force', 'overwrite a finished run in --out')
+    .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB')
+    .option('--chunk-size <n>', 'points per chunk (default: planned from the memory budget)')
+    .option('--quiet', 'no progress output')
+    .action(async (spec: string, opts: RunCommandOptions) => runCommand(spec, opts, process.argv));
+
+  program
+    .command('plan')
+    .description('print points, chunks, memory, backend and an ETA from a short calibration; refuse what cannot fit')
+    .argument('<spec>', 'sweep spec (YAML)')
+    .option('--set <name=value>', 'set a parameter (repeatable)', collect, [])
+    .option('--memory <size>', 'memory budget for chunks in flight')
+    .option('--backend <name>', 'auto | workers | inline | tfjs', 'auto')
+    .option('--workers <n>', 'worker threads')
+    .option('--out <dir>', 'where the outputs would go (for the free-space check)')
+    .option('--json', 'print the plan as JSON')
+    .action(async (spec: string, opts: PlanCommandOptions) => planCommand(spec, opts));
+
+  program
+    .command('merge')
+    .description('combine shard runs (relaxmap run --shard I/N) into one run directory')
+    .argument('<dirs...>', 'shard output directories')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--force', 'overwrite a finished run in --out')
+    .action(async (dirs: string[], opts: { out: string; force?: boolean }) => {
+      const r = await mergeShards(dirs, opts.out, opts.force ?? false);
+      process.stderr.write(`relaxmap: merged ${dirs.length} shards, ${r.points} points; wrote ${r.files.join(', ')} to ${opts.out}\n`);
+    });
 
   program
     .command('validate')

@@ -17,6 +17,8 @@ export function parseSets(sets: readonly string[]): Override[] {
       if (!(THERMAL_MODELS as readonly string[]).includes(text)) throw new UsageError(`--set thermalization=${text}: expected one of ${THERMAL_MODELS.join(', ')}`);
       return { name, value: text };
     }
+    // an initial state such as inverted or singlet(a,b); checked with the spec
+    if (name === 'initial') return { name, value: text };
     const v = Number(text);
     if (text === '' || !Number.isFinite(v)) throw new UsageError(`--set ${name}=${text}: expected a finite number`);
     return { name, value: v };
@@ -26,8 +28,8 @@ export function parseSets(sets: readonly string[]): Override[] {
 /** Apply overrides to the raw spec object (before validation, so range checks see them). */
 export function applyOverrides(raw: Record<string, unknown>, overrides: readonly Override[]): void {
   for (const o of overrides) {
-    if (o.name === 'thermalization') {
-      raw.thermalization = o.value;
+    if (o.name === 'thermalization' || o.name === 'initial') {
+      raw[o.name] = o.value;
       continue;
     }
     const params = (raw.parameters && typeof raw.parameters === 'object' ? raw.parameters : {}) as Record<string, unknown>;

@@ -17,18 +17,36 @@ export interface GridDim {
   readonly kind: 'lin' | 'log' | 'values';
 }
 
+/** A categorical combination: one thermalization model and one initial state. */
+export interface Variant {
+  readonly thermal: ThermalModel;
+  /** Index into the spec's initial states. */
+  readonly initial: number;
+}
+
+/** A categorical dimension of the outputs (present when the spec gives a list). */
+export interface CategoricalDim {
+  readonly name: 'thermalization' | 'initial';
+  readonly labels: readonly string[];
+}
+
 /**
- * The full product of the dimensions, in row-major order (last dimension fastest),
- * for each thermalization model. Parameters not swept keep their `parameters:` value.
+ * The full product of the numeric dimensions, in row-major order (last dimension
+ * fastest), for each variant (thermalization model x initial state, thermalization
+ * outermost). Parameters not swept keep their `parameters:` value.
  */
 export interface SweepGrid {
   readonly dims: readonly GridDim[];
+  /** Categorical dimensions, outermost first. */
+  readonly categorical: readonly CategoricalDim[];
+  readonly variants: readonly Variant[];
   readonly thermalizations: readonly ThermalModel[];
+  readonly initials: readonly string[];
   /** Values of the used parameters that are not swept. */
   readonly fixed: Readonly<Record<string, number>>;
-  /** Points per thermalization model: product of the dimension lengths. */
-  readonly pointsPerModel: number;
-  /** Strides of the flat index over dims. */
+  /** Points per variant: product of the numeric dimension lengths. */
+  readonly pointsPerVariant: number;
+  /** Strides of the per-variant flat index over dims. */
   readonly strides: readonly number[];
 }
 
@@ -67,15 +85,29 @@ export function buildGrid(checked: CheckedSpec): SweepGrid {
     strides[k] = acc;
     acc *= (dims[k] as GridDim).length;
   }
-  return { dims, thermalizations: checked.thermalizations, fixed, pointsPerModel: acc, strides };
+  const categorical: CategoricalDim[] = [];
+  if (checked.thermalizationIsDimension) categorical.push({ name: 'thermalization', labels: checked.thermalizations });
+  if (checked.initialIsDimension) categorical.push({ name: 'initial', labels: checked.initials.map((i) => i.label) });
+  const variants: Variant[] = [];
+  for (const thermal of checked.thermalizations) checked.initials.forEach((_, initial) => variants.push({ thermal, initial }));
+  return {
+    dims,
+    categorical,
+    variants,
+    thermalizations: checked.thermalizations,
+    initials: checked.initials.map((i) => i.label),
+    fixed,
+    pointsPerVariant: acc,
+    strides,
+  };
 }
 
-/** Total points including the thermalization dimension. */
+/** Total points including the categorical dimensions. */
 export function totalPoints(grid: SweepGrid): number {
-  return grid.pointsPerModel * grid.thermalizations.length;
+  return grid.pointsPerVariant * grid.variants.length;
 }
 
-/** Dimension indices of a flat (per-model) index. */
+/** Dimension indices of a flat (per-variant) index. */
 export function dimIndices(grid: SweepGrid, flat: number, out: Int32Array = new Int32Array(grid.dims.length)): Int32Array {
   for (let k = 0; k < grid.dims.length; k++) {
     const s = grid.strides[k] as number;
@@ -84,7 +116,7 @@ export function dimIndices(grid: SweepGrid, flat: number, out: Int32Array = new 
   return out;
 }
 
-/** Parameter values of one point (per-model flat index). */
+/** Parameter values of one point (per-variant flat index). */
 export function pointParams(grid: SweepGrid, flat: number): Record<string, number> {
   const p: Record<string, number> = { ...grid.fixed };
   const idx = dimIndices(grid, flat);

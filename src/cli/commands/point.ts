@@ -14,7 +14,7 @@ export function pointCommand(specPath: string, opts: PointCommandOptions, out: N
   const sets = parseSets(opts.set ?? []);
   const checked = loadSpecFile(specPath, (raw) => applyOverrides(raw, sets));
   for (const s of sets) {
-    if (s.name !== 'thermalization' && !checked.usedParameters.has(s.name)) {
+    if (s.name !== 'thermalization' && s.name !== 'initial' && !checked.usedParameters.has(s.name)) {
       throw new UsageError(`--set ${s.name}=...: no field of ${specPath} uses a parameter named '${s.name}' (used: ${[...checked.usedParameters].join(', ')})`);
     }
   }

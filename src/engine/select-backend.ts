@@ -1,0 +1,111 @@
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../spec/errors.js';
+import type { EngineBackend } from './backend.js';
+import { chunkViews } from './chunk.js';
+import { InlineBackend } from './inline-backend.js';
+import { chunkShape, kernelFor, type Job } from './job.js';
+import { WorkerBackend, type WorkerBackendOptions } from './worker-backend.js';
+
+export type BackendChoice = 'auto' | 'workers' | 'inline' | 'tfjs';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'workers', 'inline', 'tfjs'];
+
+/** Seconds a worker pool costs before it runs at full speed (threads, module loading, job rebuild, JIT warm-up in every worker), measured on a 2-core machine. */
+export const POOL_STARTUP_S = 0.5;
+/** Sweeps with at least this many points probe for a GPU in auto mode. */
+export const GPU_PROBE_POINTS = 200_000;
+
+export interface SelectOptions extends WorkerBackendOptions {
+  readonly backend: BackendChoice;
+  /** tfjs backend preference: auto | tensorflow | webgpu | wasm | cpu. */
+  readonly tfjs?: string;
+}
+
+export interface Calibration {
+  /** Seconds per point of the float64 kernel, single thread. */
+  readonly perPoint: number;
+  readonly sampled: number;
+}
+
+/**
+ * Time a small sample of the job on the float64 kernel. The first passes run while the JIT
+ * compiles (several times slower); the fastest of a few passes is the steady rate a long
+ * run sees.
+ */
+export function calibrate(job: Job, sample = 256, passes = 4): Calibration {
+  const n = Math.max(1, Math.min(sample, job.grid.pointsPerVariant));
+  const k = kernelFor(job, 0);
+  const out = chunkViews(chunkShape(job, n));
+  let best = Infinity;
+  for (let i = 0; i < passes; i++) {
+    const t0 = performance.now();
+    k.run(0, n, out);
+    best = Math.min(best, (performance.now() - t0) / 1000 / n);
+  }
+  return { perPoint: best, sampled: n };
+}
+
+export interface Selection {
+  readonly backend: EngineBackend;
+  readonly why: string;
+  readonly calibration: Calibration | undefined;
+  readonly estimateSeconds: number | undefined;
+}
+
+async function loadTfjsBackend(job: Job, prefer: string | undefined): Promise<EngineBackend> {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const mod = (await import(new URL(`./tfjs/tfjs-backend.${ext}`, import.meta.url).href)) as {
+    createTfjsBackend: (job: Job, options?: { prefer?: string }) => Promise<EngineBackend>;
+  };
+  return mod.createTfjsBackend(job, prefer ? { prefer } : {});
+}
+
+/**
+ * Pick a backend. auto: a GPU tensor backend when one is present (large sweeps only),
+ * otherwise the float64 kernel in-thread or on the worker pool, whichever the calibration
+ * says finishes first (the pool pays a start-up but scales with cores).
+ */
+export async function selectBackend(job: Job, points: number, options: SelectOptions): Promise<Selection> {
+  const threads = Math.max(1, options.workers ?? availableParallelism());
+  const perPointPath = job.model.path === 'per-point';
+  switch (options.backend) {
+    case 'inline':
+      return { backend: new InlineBackend(job), why: 'requested with --backend inline', calibration: undefined, estimateSeconds: undefined };
+    case 'workers':
+      return { backend: new WorkerBackend(job, { ...options, workers: threads }), why: 'requested with --backend workers', calibration: undefined, estimateSeconds: undefined };
+    case 'tfjs': {
+      if (perPointPath) throw new UsageError('--backend tfjs: this spin system takes the per-point path (its H0 eigenbasis depends on the parameters), which only the float64 backends evaluate');
+      const be = await loadTfjsBackend(job, options.tfjs);
+      return { backend: be, why: 'requested with --backend tfjs', calibration: undefined, estimateSeconds: undefined };
+    }
+    case 'auto':
+      break;
+  }
+  if (!perPointPath && points >= GPU_PROBE_POINTS) {
+    try {
+      const be = await loadTfjsBackend(job, 'auto');
+      if (/webgpu|tensorflow/.test(be.name) && be.description.toLowerCase().includes('gpu')) {
+        return { backend: be, why: `a GPU is present (${be.description})`, calibration: undefined, estimateSeconds: undefined };
+      }
+      await be.close();
+    } catch {
+      // no usable tensor backend: stay on the float64 kernel
+    }
+  }
+  const cal = calibrate(job, perPointPath ? 4 : 512, perPointPath ? 1 : 4);
+  const inline = points * cal.perPoint;
+  const pool = POOL_STARTUP_S + (points * cal.perPoint) / threads;
+  if (threads > 1 && pool < inline) {
+    return {
+      backend: new WorkerBackend(job, { ...options, workers: threads }),
+      why: `float64 worker pool: ${threads} threads, estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`,
+      calibration: cal,
+      estimateSeconds: pool,
+    };
+  }
+  return {
+    backend: new InlineBackend(job),
+    why: `float64 kernel in-thread: estimated ${inline.toFixed(2)} s, less than a ${threads}-thread pool's start-up would save (${(cal.perPoint * 1e6).toFixed(1)} us/point)`,
+    calibration: cal,
+    estimateSeconds: inline,
+  };
+}

@@ -1,0 +1,110 @@
+import type { NcDimension, NcVariableHeader } from '../io/netcdf.js';
+import type { Job } from '../engine/job.js';
+import type { GridDim } from './grid.js';
+import type { RunPlan } from './plan.js';
+import { parameterUnits } from './units.js';
+
+/**
+ * The dimensions and variables of the NetCDF outputs (docs/run-directory.md), derived
+ * from a job: the one place that knows the names, units and order.
+ */
+export interface OutputLayout {
+  /** Sweep dimensions (categorical, then numeric), shared by every file. */
+  readonly sweepDims: readonly NcDimension[];
+  readonly sweepShape: readonly number[];
+  /** Non-dimension coordinates (members of zipped groups), written as 1-D variables. */
+  readonly auxCoords: ReadonlyArray<{ name: string; dim: string; values: Float64Array; attrs: Record<string, string> }>;
+  readonly observables: readonly string[];
+  readonly hasModes: boolean;
+  readonly hasThermalDim: boolean;
+  readonly modeDim: NcDimension;
+  readonly timeDim: NcDimension;
+}
+
+export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
+  const units = parameterUnits(job.spec.spec);
+  const sweepDims: NcDimension[] = [];
+  for (const c of job.grid.categorical) {
+    sweepDims.push({
+      name: c.name,
+      values: c.labels,
+      attrs: { long_name: c.name === 'thermalization' ? 'thermalization model of the relaxation superoperator' : 'initial state' },
+    });
+  }
+  const auxCoords: Array<{ name: string; dim: string; values: Float64Array; attrs: Record<string, string> }> = [];
+  job.grid.dims.forEach((d: GridDim) => {
+    if (d.params.length === 1) {
+      const name = d.params[0] as string;
+      const u = units[name];
+      sweepDims.push({ name: d.name, values: d.values[0] as Float64Array, attrs: { units: u?.units ?? '1', long_name: u?.longName ?? name, axis_kind: d.kind } });
+    } else {
+      sweepDims.push({
+        name: d.name,
+        values: Float64Array.from({ length: d.length }, (_, i) => i),
+        attrs: { units: '1', long_name: `index of the zipped axes ${d.params.join(', ')}`, axis_kind: 'values' },
+      });
+      d.params.forEach((p, j) => {
+        const u = units[p];
+        auxCoords.push({ name: p, dim: d.name, values: d.values[j] as Float64Array, attrs: { units: u?.units ?? '1', long_name: u?.longName ?? p, axis_kind: d.kind } });
+      });
+    }
+  });
+  const hasThermalDim = job.grid.categorical.some((c) => c.name === 'thermalization') && job.grid.thermalizations.length > 1;
+  return {
+    sweepDims,
+    sweepShape: [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
+    auxCoords,
+    observables: job.problems[0]?.observables.map((o) => o.name) ?? [],
+    hasModes: plan.want.modes,
+    hasThermalDim,
+    modeDim: { name: 'mode', values: Float64Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
+    timeDim: { name: 'time', values: job.problems[0]?.times ?? new Float64Array(0), attrs: { units: 's', long_name: 'time' } },
+  };
+}
+
+export const FLAG_ATTRS = {
+  units: '1',
+  long_name: 'point status bits',
+  flag_masks: [1, 2, 4, 8, 16],
+  flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes',
+};
+
+/** Variables of surfaces.nc. */
+export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
+  const sweep = layout.sweepDims.map((d) => d.name);
+  const coords = layout.auxCoords.map((c) => c.name).join(' ');
+  const extra = (attrs: Record<string, string | number | readonly number[]>): Record<string, string | number | readonly number[]> =>
+    coords ? { ...attrs, coordinates: coords } : attrs;
+  const out: NcVariableHeader[] = [];
+  for (const o of layout.observables) {
+    out.push({ name: `rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `projection rate of ${o}` }) });
+    out.push({ name: `boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `<${o}> in the Boltzmann state exp(-beta H0)/Z` }) });
+    if (layout.hasModes) {
+      out.push({ name: `ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}>` }) });
+      out.push({ name: `ss_over_boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}> / Boltzmann <${o}>` }) });
+      out.push({ name: `amp_${o}`, dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: '1', long_name: `amplitude of each mode in <${o}>(t)` }) });
+    }
+    if (layout.hasThermalDim) {
+      out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model` }) });
+      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model` }) });
+    }
+  }
+  if (layout.hasModes) out.push({ name: 'eigenrate', dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: 's-1', long_name: 'decay rates of the modes reachable from the initial state' }) });
+  out.push({ name: 'flags', dims: sweep, dtype: 'float32', attrs: extra(FLAG_ATTRS) });
+  for (const c of layout.auxCoords) out.push({ name: c.name, dims: [c.dim], dtype: 'float64', attrs: c.attrs });
+  return out;
+}
+
+export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
+  const sweep = layout.sweepDims.map((d) => d.name);
+  const coords = layout.auxCoords.map((c) => c.name).join(' ');
+  return [
+    ...layout.observables.map((o) => ({
+      name: `traj_${o}`,
+      dims: [...sweep, 'time'],
+      dtype: 'float64' as const,
+      attrs: { units: '1', long_name: `<${o}>(t)`, ...(coords ? { coordinates: coords } : {}) },
+    })),
+    ...layout.auxCoords.map((c) => ({ name: c.name, dims: [c.dim], dtype: 'float64' as const, attrs: c.attrs })),
+  ];
+}
