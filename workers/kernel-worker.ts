@@ -20,6 +20,8 @@ export interface WorkerTask {
   readonly crashMarker?: string;
   /** Test hook: allocate until the worker's heap limit is hit. */
   readonly exhaustMemory?: boolean;
+  /** Test hook: kill the worker every time (a chunk that cannot succeed). */
+  readonly crashAlways?: boolean;
 }
 
 const { spec, source, want } = workerData as { spec: LoadedSpec; source: JobSource; want: Want };
@@ -31,6 +33,7 @@ export default function evaluate(task: WorkerTask): unknown {
     writeFileSync(task.crashMarker, `killed worker on chunk ${task.id}\n`);
     process.exit(1);
   }
+  if (task.crashAlways) process.exit(3);
   if (task.exhaustMemory) {
     const hog: number[][] = [];
     for (;;) hog.push(new Array<number>(1 << 20).fill(1));

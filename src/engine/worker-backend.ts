@@ -12,7 +12,7 @@ export interface WorkerBackendOptions {
   /** Heap limit per worker in MB (a chunk that exceeds it fails like a crash and is retried). */
   readonly maxHeapMb?: number;
   /** Test hooks, forwarded to the worker task of the named chunk. */
-  readonly faultInjection?: { readonly chunk: number; readonly crashMarker?: string; readonly exhaustMemory?: boolean };
+  readonly faultInjection?: { readonly chunk: number; readonly crashMarker?: string; readonly exhaustMemory?: boolean; readonly crashAlways?: boolean };
 }
 
 /** The worker script next to this module: compiled JS in dist/, or TypeScript through tsx from source. */
@@ -61,7 +61,7 @@ export class WorkerBackend implements EngineBackend {
       variant: chunk.variant,
       start: chunk.start,
       count: chunk.count,
-      ...(fi && fi.chunk === chunk.id ? { crashMarker: fi.crashMarker, exhaustMemory: fi.exhaustMemory } : {}),
+      ...(fi && fi.chunk === chunk.id ? { crashMarker: fi.crashMarker, exhaustMemory: fi.exhaustMemory, crashAlways: fi.crashAlways } : {}),
     };
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
