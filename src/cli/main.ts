@@ -5,6 +5,7 @@ import { validateCommand } from './commands/validate.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { planCommand, type PlanCommandOptions } from './commands/plan.js';
 import { mergeShards } from '../sweep/merge.js';
+import { benchCommand, type BenchOptions } from './commands/bench.js';
 import { VERSION } from '../version.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -66,6 +67,20 @@ export function buildProgram(): Command {
       const r = await mergeShards(dirs, opts.out, opts.force ?? false);
       process.stderr.write(`relaxmap: merged ${dirs.length} shards, ${r.points} points; wrote ${r.files.join(', ')} to ${opts.out}\n`);
     });
+
+  program
+    .command('bench')
+    .description('the standard pair-map benchmark on every backend, alternating with the numpy baseline; rates-only throughput')
+    .option('--json', 'print one JSON object as the last line (progress goes to stderr)')
+    .option('--rounds <n>', 'alternating rounds', '3')
+    .option('--backends <list>', 'comma-separated: inline, workers, tfjs', 'inline,workers')
+    .option('--numpy <path>', 'numpy baseline script (default ../shared/bench/numpy_pairmap.py)')
+    .option('--no-numpy', 'skip the numpy baseline')
+    .option('--grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the main benchmark', '64,64,4,4,128')
+    .option('--rates-grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the rates-only benchmark', '256,256,4,4,2')
+    .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
+    .option('--engine-only <backend>', 'internal: one engine run, JSON with peak RSS')
+    .action(async (opts: BenchOptions) => benchCommand(opts));
 
   program
     .command('validate')

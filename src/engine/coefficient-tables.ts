@@ -55,13 +55,14 @@ function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointB
   return { batch: { size, columns }, strides };
 }
 
-function tabulate(grid: SweepGrid, deps: Iterable<string>, fill: (b: PointBatch) => Float64Array | number): FactorTable {
+function tabulate(grid: SweepGrid, deps: Iterable<string>, fill: (b: PointBatch) => Float64Array | number, width = 1): FactorTable {
   const dims = depsToDims(grid, deps);
   const { batch, strides } = subGridBatch(grid, dims);
   const v = fill(batch);
-  const data = typeof v === 'number' ? new Float64Array(batch.size).fill(v) : v;
-  if (data.length !== batch.size) throw new Error('factor table size mismatch');
-  return { dims, strides, data };
+  const data = typeof v === 'number' ? new Float64Array(batch.size * width).fill(v) : v;
+  if (data.length !== batch.size * width) throw new Error('factor table size mismatch');
+  // a table of `width` values per point: the cursor's index is then the row offset
+  return { dims, strides: width === 1 ? strides : strides.map((x) => x * width), data };
 }
 
 function frequencyDeps(model: GeneratorModel, f: number): string[] {
@@ -97,12 +98,15 @@ export class CoefficientTables {
   readonly tables: FactorTable[] = [];
   /** For compact term k: table ids of its strength, spectral density and thermal factor. */
   readonly termTables: Int32Array;
-  /** beta (s) per point and the H0 part coefficients theta_m per point, for populations. */
-  readonly betaTable: number;
-  readonly thetaTables: Int32Array;
+  /**
+   * Populations exp(-s beta E_i)/Z of H0's eigenstates (s = +1 Boltzmann, -1 inverted), as
+   * tables of nStates values per point over the dimensions of T and H0's coefficients.
+   */
+  readonly populationTables: { readonly thermal: number; readonly inverted: number | undefined };
+  readonly nStates: number;
   readonly nTerms: number;
 
-  constructor(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, thermal: ThermalModel) {
+  constructor(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, thermal: ThermalModel, options: { inverted?: boolean } = {}) {
     this.grid = grid;
     this.thermal = thermal;
     this.nTerms = compact.length;
@@ -147,16 +151,44 @@ export class CoefficientTables {
       this.termTables[3 * k + 1] = jid;
       this.termTables[3 * k + 2] = tid;
     });
-    this.betaTable = add('beta', () =>
-      tabulate(grid, [TEMPERATURE], (b) => {
-        const temps = b.columns[TEMPERATURE];
-        if (typeof temps === 'number') return betaOf(temps);
-        return (temps as Float64Array).map((T) => betaOf(T));
-      }),
-    );
     const es = model.eigen;
     if (!es) throw new Error('coefficient tables exist only on the fixed-basis path');
-    this.thetaTables = Int32Array.from(es.parts.map((part, m) => add(`theta${m}`, () => tabulate(grid, part.theta.deps, (b) => part.theta.batch(b)))));
+    const nStates = es.dim;
+    this.nStates = nStates;
+    const popDeps = [TEMPERATURE, ...es.parts.flatMap((p) => [...p.theta.deps])];
+    const populations = (sign: 1 | -1) => (b: PointBatch): Float64Array => {
+      const temps = b.columns[TEMPERATURE];
+      const thetas = es.parts.map((p) => p.theta.batch(b));
+      const out = new Float64Array(b.size * nStates);
+      const e = new Float64Array(nStates);
+      for (let i = 0; i < b.size; i++) {
+        const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+        const beta = betaOf(T);
+        e.fill(0);
+        es.parts.forEach((_, m) => {
+          const th = thetas[m] as Float64Array | number;
+          const t = typeof th === 'number' ? th : (th[i] as number);
+          const em = es.energies[m] as Float64Array;
+          for (let k = 0; k < nStates; k++) e[k] = (e[k] as number) + t * (em[k] as number);
+        });
+        // shift by the extreme level so that millikelvin temperatures do not overflow
+        let ref = sign > 0 ? Infinity : -Infinity;
+        for (let k = 0; k < nStates; k++) ref = sign > 0 ? Math.min(ref, e[k] as number) : Math.max(ref, e[k] as number);
+        let z = 0;
+        for (let k = 0; k < nStates; k++) {
+          const w = Math.exp(-sign * beta * ((e[k] as number) - ref));
+          out[i * nStates + k] = w;
+          z += w;
+        }
+        for (let k = 0; k < nStates; k++) out[i * nStates + k] = (out[i * nStates + k] as number) / z;
+      }
+      return out;
+    };
+    this.populationTables = {
+      thermal: add('pop+', () => tabulate(grid, popDeps, populations(1), nStates)),
+      // only a spec whose initial state is `inverted` needs these (exp per level per point)
+      inverted: options.inverted ? add('pop-', () => tabulate(grid, popDeps, populations(-1), nStates)) : undefined,
+    };
   }
 }
 

@@ -38,7 +38,6 @@ export class F64Kernel {
   private readonly rho0: Float64Array;
   private readonly pops: Float64Array;
   private readonly popsInit: Float64Array;
-  private readonly energy: Float64Array;
   private readonly tmp: Float64Array;
   private readonly ews: ExpmWorkspace;
   private readonly modes: ModeExtractor;
@@ -68,13 +67,13 @@ export class F64Kernel {
     this.rho0 = new Float64Array(r);
     this.pops = new Float64Array(cp.nStates);
     this.popsInit = new Float64Array(cp.nStates);
-    this.energy = new Float64Array(cp.nStates);
     this.tmp = new Float64Array(r);
     this.ews = new ExpmWorkspace(r);
     this.modes = new ModeExtractor(r, cp.nObs);
     this.dt = uniformStep(cp.times);
     this.sqrtD = Math.sqrt(cp.dim);
     this.tableData = tables.tables.map((t) => t.data);
+    this.unitTable = tables.tables.map((t) => t.data.every((v) => v === 1));
     const nzTerm: number[] = [];
     const nzElem: number[] = [];
     const nzVal: number[] = [];
@@ -96,12 +95,116 @@ export class F64Kernel {
 
   /** Evaluate `count` points from per-model flat index `start`, writing point j into row offset + j of `out`. */
   run(start: number, count: number, out: ChunkResult, offset = 0): void {
+    if (!this.want.modes && !(this.want.trajectories && out.shape.nTimes > 0)) {
+      this.runRatesOnly(start, count, out, offset);
+      return;
+    }
     const cursor = this.cursor;
     cursor.seek(start, this.tables.grid.strides);
     for (let j = 0; j < count; j++) {
       if (j > 0) cursor.next();
       this.point(out, offset + j);
     }
+  }
+
+  /** Tables whose every entry is 1 (skipped in products). */
+  private readonly unitTable: boolean[];
+  private scratchSize = 0;
+  private dimIdx: Int32Array[] = [];
+  private tabIdx: Int32Array[] = [];
+  private coefCols: Float64Array[] = [];
+
+  /**
+   * Projection rates and Boltzmann values only, structure-of-arrays over the chunk: first
+   * every table's index for every point, then one tight loop per term and per output.
+   * Short monomorphic loops are what the JIT makes fast; this path needs no generator.
+   */
+  private runRatesOnly(start: number, count: number, out: ChunkResult, offset: number): void {
+    const grid = this.tables.grid;
+    const nDims = grid.dims.length;
+    const tables = this.tables.tables;
+    if (count > this.scratchSize) {
+      this.scratchSize = count;
+      this.dimIdx = Array.from({ length: nDims }, () => new Int32Array(count));
+      this.tabIdx = tables.map(() => new Int32Array(count));
+      this.coefCols = Array.from({ length: this.cp.nTerms }, () => new Float64Array(count));
+    }
+    // dimension indices by an odometer
+    const lengths = grid.dims.map((d) => d.length);
+    const cur = Int32Array.from(grid.dims, (_, k) => Math.floor(start / (grid.strides[k] as number)) % (lengths[k] as number));
+    for (let p = 0; p < count; p++) {
+      for (let k = 0; k < nDims; k++) (this.dimIdx[k] as Int32Array)[p] = cur[k] as number;
+      for (let k = nDims - 1; k >= 0; k--) {
+        const v = (cur[k] as number) + 1;
+        if (v < (lengths[k] as number)) {
+          cur[k] = v;
+          break;
+        }
+        cur[k] = 0;
+      }
+    }
+    const cp = this.cp;
+    const nObs = cp.nObs;
+    const tt = this.tables.termTables;
+    // only the terms that move a projection rate, and only tables that are not all ones
+    // (the dc factor of rodin-abergel, for instance)
+    const used = new Set<number>([this.tables.populationTables.thermal]);
+    const terms: number[] = [];
+    for (let k = 0; k < cp.nTerms; k++) {
+      let any = false;
+      for (let o = 0; o < nObs; o++) if ((cp.rateWeights[k * nObs + o] as number) !== 0) any = true;
+      if (!any || !this.want.rates) continue;
+      terms.push(k);
+      for (let j = 0; j < 3; j++) if (!this.unitTable[tt[3 * k + j] as number]) used.add(tt[3 * k + j] as number);
+    }
+    for (const ti of used) {
+      const t = tables[ti];
+      if (!t) continue;
+      const idx = this.tabIdx[ti] as Int32Array;
+      idx.fill(0, 0, count);
+      for (const k of t.dims) {
+        const s = t.strides[k] as number;
+        const di = this.dimIdx[k] as Int32Array;
+        for (let p = 0; p < count; p++) idx[p] = (idx[p] as number) + (di[p] as number) * s;
+      }
+    }
+    for (const k of terms) {
+      const c = this.coefCols[k] as Float64Array;
+      c.fill(1, 0, count);
+      for (let j = 0; j < 3; j++) {
+        const ti = tt[3 * k + j] as number;
+        if (this.unitTable[ti]) continue;
+        const ix = this.tabIdx[ti] as Int32Array;
+        const d = this.tableData[ti] as Float64Array;
+        for (let p = 0; p < count; p++) c[p] = (c[p] as number) * (d[ix[p] as number] as number);
+      }
+    }
+    for (let o = 0; o < nObs; o++) {
+      const rates = out.rates;
+      for (let p = 0; p < count; p++) rates[(offset + p) * nObs + o] = 0;
+      if (this.want.rates) {
+        for (const k of terms) {
+          const w = -(cp.rateWeights[k * nObs + o] as number);
+          if (w === 0) continue;
+          const c = this.coefCols[k] as Float64Array;
+          for (let p = 0; p < count; p++) {
+            const j = (offset + p) * nObs + o;
+            rates[j] = (rates[j] as number) + w * (c[p] as number);
+          }
+        }
+      }
+      const pid = this.tables.populationTables.thermal;
+      const pidx = this.tabIdx[pid] as Int32Array;
+      const pops = this.tableData[pid] as Float64Array;
+      const boltz = out.boltzmann;
+      for (let p = 0; p < count; p++) {
+        const base = pidx[p] as number;
+        let b = 0;
+        for (let i = 0; i < cp.nStates; i++) b += (pops[base + i] as number) * (cp.boltzmannWeights[i * nObs + o] as number);
+        boltz[(offset + p) * nObs + o] = b;
+      }
+    }
+    out.flags.fill(0, offset, offset + count);
   }
 
   /** Coefficients c_k of the current cursor position (exposed for the tensor backends). */
@@ -122,27 +225,70 @@ export class F64Kernel {
     }
   }
 
-  /** Populations exp(-s beta E_i)/Z at the cursor position. */
+  /**
+   * Coefficient rows of `count` points from per-model flat index `start`, row-major
+   * [count][nTerms] into `out` (a Float32Array rounds each float64 product once, on store).
+   * The tensor backends upload these and form G = C x termMatrices in one product; the dc
+   * and thermal parts stay separate columns, so float32 never sees f(w) - f(-w).
+   */
+  coefficientRows(start: number, count: number, out: Float64Array | Float32Array): void {
+    const nK = this.cp.nTerms;
+    if (out.length < count * nK) throw new Error(`coefficientRows: output holds ${out.length} values, ${count * nK} needed`);
+    const coef = this.coef;
+    this.cursor.seek(start, this.tables.grid.strides);
+    for (let j = 0; j < count; j++) {
+      if (j > 0) this.cursor.next();
+      this.fillCoefficients(coef);
+      for (let k = 0; k < nK; k++) out[j * nK + k] = coef[k] as number;
+    }
+  }
+
+  /** Reduced initial states of `count` points, row-major [count][r] (fixed, thermal or inverted Boltzmann). */
+  initialStates(start: number, count: number, out: Float64Array | Float32Array): void {
+    const { r, cp, rho0 } = this;
+    if (out.length < count * r) throw new Error(`initialStates: output holds ${out.length} values, ${count * r} needed`);
+    if (cp.initialFixed) {
+      for (let j = 0; j < count; j++) for (let a = 0; a < r; a++) out[j * r + a] = cp.initialFixed[a] as number;
+      return;
+    }
+    this.cursor.seek(start, this.tables.grid.strides);
+    for (let j = 0; j < count; j++) {
+      if (j > 0) this.cursor.next();
+      this.populations(cp.initialSign === -1 ? -1 : 1, this.popsInit);
+      this.stateFromPopulations(this.popsInit, rho0);
+      for (let a = 0; a < r; a++) out[j * r + a] = rho0[a] as number;
+    }
+  }
+
+  /**
+   * Reduced Boltzmann states exp(-beta H0)/Z of `count` points, row-major [count][r]: what
+   * the inhomogeneous model relaxes towards (its generator acts on rho - rho_eq, which a
+   * batched backend adds as the source column -sqrt(d) G rho_eq, as `point` does).
+   */
+  equilibriumStates(start: number, count: number, out: Float64Array | Float32Array): void {
+    const { r, rho } = this;
+    if (out.length < count * r) throw new Error(`equilibriumStates: output holds ${out.length} values, ${count * r} needed`);
+    this.cursor.seek(start, this.tables.grid.strides);
+    for (let j = 0; j < count; j++) {
+      if (j > 0) this.cursor.next();
+      this.populations(1, this.pops);
+      this.stateFromPopulations(this.pops, rho);
+      for (let a = 0; a < r; a++) out[j * r + a] = rho[a] as number;
+    }
+  }
+
+  /** sqrt(d): the inhomogeneous source column is -sqrt(d) G rho_eq (the identity coordinate is E/sqrt(d)). */
+  get identityScale(): number {
+    return this.sqrtD;
+  }
+
+  /** Populations exp(-s beta E_i)/Z at the cursor position (tabulated per (T, B0, ...)). */
   private populations(s: 1 | -1, out: Float64Array): void {
-    const cp = this.cp;
-    const idx = this.cursor.index;
-    const beta = (this.tableData[this.tables.betaTable] as Float64Array)[idx[this.tables.betaTable] as number] as number;
-    const e = this.energy;
-    e.fill(0);
-    for (let m = 0; m < cp.nParts; m++) {
-      const tid = this.tables.thetaTables[m] as number;
-      const th = (this.tableData[tid] as Float64Array)[idx[tid] as number] as number;
-      for (let i = 0; i < cp.nStates; i++) e[i] = (e[i] as number) + th * (cp.energies[m * cp.nStates + i] as number);
-    }
-    let ref = s > 0 ? Infinity : -Infinity;
-    for (let i = 0; i < cp.nStates; i++) ref = s > 0 ? Math.min(ref, e[i] as number) : Math.max(ref, e[i] as number);
-    let z = 0;
-    for (let i = 0; i < cp.nStates; i++) {
-      const w = Math.exp(-s * beta * ((e[i] as number) - ref));
-      out[i] = w;
-      z += w;
-    }
-    for (let i = 0; i < cp.nStates; i++) out[i] = (out[i] as number) / z;
+    const tid = s > 0 ? this.tables.populationTables.thermal : this.tables.populationTables.inverted;
+    if (tid === undefined) throw new Error('inverted populations were not tabulated for this kernel');
+    const base = this.cursor.index[tid] as number;
+    const data = this.tableData[tid] as Float64Array;
+    for (let i = 0; i < this.cp.nStates; i++) out[i] = data[base + i] as number;
   }
 
   /** Reduced state sum_i pops_i P_i. */
@@ -164,12 +310,15 @@ export class F64Kernel {
     let flags = 0;
     this.fillCoefficients(coef);
 
-    // generator
-    g.fill(0);
-    const { nzTerm, nzElem, nzVal } = this;
-    for (let z = 0; z < nzVal.length; z++) {
-      const e = nzElem[z] as number;
-      g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+    // generator (not needed for projection rates alone, the rates-only sweeps)
+    const dynamics = this.want.modes || (this.want.trajectories && nTimes > 0);
+    if (dynamics) {
+      g.fill(0);
+      const { nzTerm, nzElem, nzVal } = this;
+      for (let z = 0; z < nzVal.length; z++) {
+        const e = nzElem[z] as number;
+        g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+      }
     }
 
     // Boltzmann values (and the inhomogeneous source)
@@ -179,7 +328,7 @@ export class F64Kernel {
       for (let i = 0; i < cp.nStates; i++) b += (this.pops[i] as number) * (cp.boltzmannWeights[i * nObs + o] as number);
       out.boltzmann[row * nObs + o] = b;
     }
-    if (this.thermal === 'inhomogeneous') {
+    if (dynamics && this.thermal === 'inhomogeneous') {
       this.stateFromPopulations(this.pops, this.rho);
       matvec(g, this.rho, this.tmp, r);
       for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
@@ -192,6 +341,11 @@ export class F64Kernel {
         for (let k = 0; k < cp.nTerms; k++) s += (coef[k] as number) * (cp.rateWeights[k * nObs + o] as number);
         out.rates[row * nObs + o] = -s;
       }
+    }
+
+    if (!dynamics) {
+      out.flags[row] = flags;
+      return;
     }
 
     // initial state

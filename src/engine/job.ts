@@ -66,7 +66,8 @@ export function buildJob(spec: LoadedSpec, source: JobSource, want?: Want): Job 
 }
 
 export function chunkShape(job: Job, count: number): ChunkShape {
-  return { count, nObs: job.nObs, nModes: job.nModes, nTimes: job.want.trajectories ? job.nTimes : 0 };
+  // no mode slots when modes are not computed (rates-only sweeps move 16 -> 7 values per point)
+  return { count, nObs: job.nObs, nModes: job.want.modes ? job.nModes : 0, nTimes: job.want.trajectories ? job.nTimes : 0 };
 }
 
 /** Evaluates ranges of one variant into chunk results. */
@@ -81,7 +82,7 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
   const cp = job.compiled[v.initial];
   const problem = job.problems[v.initial] as Problem;
   if (cp) {
-    const tables = new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal);
+    const tables = new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal, { inverted: cp.initialSign === -1 });
     return new F64Kernel(cp, tables, job.want);
   }
   return {

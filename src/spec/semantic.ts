@@ -245,7 +245,11 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       else if (m) {
         const e = parseExpr(at, init);
         if (e && e.kind === 'singlet') initials.push({ label: `singlet(${e.a},${e.b})`, spec: { kind: 'singlet', a: e.a, b: e.b } });
-      } else err(at, `expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }, got ${shown(init)}`);
+      } else {
+        // `[singlet(a,b), inverted]` is split by YAML at the comma inside the parentheses
+        const hint = /\(|\)/.test(init) && !/\(.*\)/.test(init) ? ` (in a YAML flow list the comma inside singlet(a,b) splits the item: quote it, "singlet(a,b)")` : '';
+        err(at, `expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }, got ${shown(init)}${hint}`);
+      }
     } else {
       const e = parseExpr([...at, 'deviation'], init.deviation);
       if (e) initials.push({ label: `E/d + ${init.deviation}`, spec: { kind: 'deviation', expression: init.deviation, parsed: e } });

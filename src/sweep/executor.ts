@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createJob } from '../engine/create-job.js';
 import type { EngineBackend } from '../engine/backend.js';
+import type { ChunkResult } from '../engine/chunk.js';
 import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { SpecError, UsageError } from '../spec/errors.js';
@@ -230,21 +231,38 @@ function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
 
 /** Keep `inFlight` chunks on the backend; checkpoint each result as it arrives. */
 async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number): Promise<void> {
+  await dispatchChunks(backend, plan, pending, inFlight, (id, result, count) => {
+    state.writeChunk(id, result.buffer);
+    progress.advance(count);
+  });
+}
+
+/**
+ * Evaluate chunks with at most `inFlight` outstanding on the backend, handing each result
+ * to `onResult` as it arrives (out of order). The first failure stops new dispatches and is
+ * rethrown once the chunks in flight have settled.
+ */
+export async function dispatchChunks(
+  backend: EngineBackend,
+  plan: RunPlan,
+  ids: readonly number[],
+  inFlight: number,
+  onResult: (id: number, result: ChunkResult, count: number) => void,
+): Promise<void> {
   let next = 0;
   let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < pending.length) {
-      const id = pending[next++] as number;
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < ids.length) {
+      const id = ids[next++] as number;
       const chunk = chunkOf(plan, id);
       try {
         const result = await backend.evaluate(chunk);
-        state.writeChunk(id, result.buffer);
-        progress.advance(chunk.count);
+        onResult(id, result, chunk.count);
       } catch (e) {
         failure ??= e;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(inFlight, pending.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(inFlight, ids.length)) }, lane));
   if (failure !== undefined) throw failure;
 }

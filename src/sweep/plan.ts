@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { chunkLength, type Chunk, type Want } from '../engine/chunk.js';
-import type { Job } from '../engine/job.js';
+import { chunkShape, type Job } from '../engine/job.js';
 import { UsageError } from '../spec/errors.js';
 import type { Override } from '../spec/overrides.js';
 import { totalPoints } from './grid.js';
@@ -52,7 +52,7 @@ export function makePlan(job: Job, options: PlanOptions): RunPlan {
   const points = totalPoints(job.grid);
   const variants = job.grid.variants.length;
   const perVariant = job.grid.pointsPerVariant;
-  const shape1 = { count: 1, nObs: job.nObs, nModes: job.nModes, nTimes: job.want.trajectories ? job.nTimes : 0 };
+  const shape1 = chunkShape(job, 1);
   const bytesPerPoint = chunkLength(shape1) * 8;
   // each chunk in flight holds its result buffer and, while being checkpointed, one copy
   const maxByMemory = Math.floor(options.memoryBytes / (2 * options.inFlight * bytesPerPoint));
