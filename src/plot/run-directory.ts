@@ -1,0 +1,279 @@
+/**
+ * Reading a finished run directory (docs/run-directory.md) into typed structures shared by
+ * `relaxmap plot` and `relaxmap report`. No charting here: only files, dimensions and arrays.
+ */
+import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readNetcdf, type NcDataset } from '../io/netcdf.js';
+import { UsageError } from '../spec/errors.js';
+
+export type DimRole = 'thermalization' | 'initial' | 'sweep' | 'mode' | 'time' | 'term';
+/** `category` for string coordinates; the others are the `axis_kind` attribute of the file. */
+export type AxisKind = 'lin' | 'log' | 'values' | 'category';
+
+/** A member parameter of a zipped sweep group: an extra coordinate over the group dimension. */
+export interface GroupMember {
+  readonly name: string;
+  readonly values: Float64Array;
+  readonly units: string;
+  readonly axisKind: AxisKind;
+}
+
+export interface Dim {
+  readonly name: string;
+  readonly role: DimRole;
+  readonly length: number;
+  /** Numeric coordinate values; null for string coordinates. */
+  readonly values: Float64Array | null;
+  /** String coordinate values, or the numeric ones formatted. */
+  readonly labels: readonly string[];
+  readonly units: string;
+  readonly longName: string;
+  readonly axisKind: AxisKind;
+  /** Zipped group members (empty for a single-parameter axis). */
+  readonly members: readonly GroupMember[];
+}
+
+export interface Field {
+  readonly name: string;
+  readonly dims: readonly string[];
+  readonly shape: readonly number[];
+  /** Row-major over `dims`. */
+  readonly data: Float64Array | Float32Array;
+  readonly units: string;
+  readonly longName: string;
+  readonly attrs: Readonly<Record<string, string | number | readonly number[]>>;
+}
+
+export interface RunFile {
+  readonly path: string;
+  /** In file order. */
+  readonly dims: readonly Dim[];
+  readonly fields: ReadonlyMap<string, Field>;
+  readonly attrs: Readonly<Record<string, string | number>>;
+}
+
+/** One entry of the `term` dimension of contributions.nc. */
+export interface TermInfo {
+  readonly label: string;
+  readonly mechanism: string;
+  readonly type: string;
+  readonly mu: number;
+  readonly part: 'dc' | 'thermal';
+}
+
+export interface ContributionsFile extends RunFile {
+  readonly terms: readonly TermInfo[];
+}
+
+export interface Observable {
+  readonly name: string;
+  /** Operator expression from the `observables` global attribute, when given. */
+  readonly expression: string;
+}
+
+export interface RunData {
+  readonly dir: string;
+  readonly title: string;
+  readonly observables: readonly Observable[];
+  readonly surfaces: RunFile;
+  readonly trajectories: RunFile | null;
+  readonly contributions: ContributionsFile | null;
+  /** run.json as parsed. */
+  readonly run: Readonly<Record<string, unknown>>;
+  /** spec.yaml verbatim. */
+  readonly specText: string;
+  /** Optional files that exist but could not be read; the rest of the run is still usable. */
+  readonly warnings: readonly string[];
+}
+
+const REQUIRED = ['surfaces.nc', 'run.json', 'spec.yaml'] as const;
+const ROLE_BY_NAME: Readonly<Record<string, DimRole>> = {
+  thermalization: 'thermalization',
+  initial: 'initial',
+  mode: 'mode',
+  time: 'time',
+  term: 'term',
+};
+/** Output variables (docs/run-directory.md); anything else over one sweep dim is a group member. */
+const DATA_VARIABLE = /^(rate|ss|boltzmann|ss_over_boltzmann|amp|diff_[a-z_]+|traj|dOdt)_|^(eigenrate|flags)$/;
+
+/** Throws UsageError (exit code 2) unless `dir` holds a finished run. */
+export function checkRunDirectory(dir: string): void {
+  if (!existsSync(dir)) throw new UsageError(`${dir}: no such run directory`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a directory (expected a run directory written by relaxmap run SPEC --out DIR)`);
+  if (existsSync(join(dir, '.relaxmap'))) {
+    throw new UsageError(`${dir}: the run has not finished (${join(dir, '.relaxmap')} exists); wait for it, or finish it with relaxmap run SPEC --out ${dir} --resume`);
+  }
+  const missing = REQUIRED.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) {
+    throw new UsageError(`${dir}: not a finished relaxmap run directory (missing ${missing.join(', ')}; write one with relaxmap run SPEC --out ${dir})`);
+  }
+}
+
+export async function loadRunDirectory(dirIn: string): Promise<RunData> {
+  const dir = resolve(dirIn);
+  checkRunDirectory(dir);
+  const warnings: string[] = [];
+  let run: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(await fsp.readFile(join(dir, 'run.json'), 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    run = parsed as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`${join(dir, 'run.json')}: unreadable provenance (${(e as Error).message})`);
+  }
+  const specText = await fsp.readFile(join(dir, 'spec.yaml'), 'utf8');
+  let surfacesDs: NcDataset;
+  try {
+    surfacesDs = await readNetcdf(join(dir, 'surfaces.nc'));
+  } catch (e) {
+    throw new UsageError(`${join(dir, 'surfaces.nc')}: not a readable NetCDF file (${(e as Error).message})`);
+  }
+  const surfaces = toRunFile(join(dir, 'surfaces.nc'), surfacesDs);
+  const optional = async (name: string): Promise<RunFile | null> => {
+    const p = join(dir, name);
+    if (!existsSync(p)) return null;
+    try {
+      return toRunFile(p, await readNetcdf(p));
+    } catch (e) {
+      warnings.push(`${name}: skipped, could not be read (${(e as Error).message})`);
+      return null;
+    }
+  };
+  const trajectories = await optional('trajectories.nc');
+  const contribRaw = await optional('contributions.nc');
+  let contributions: ContributionsFile | null = null;
+  if (contribRaw) {
+    try {
+      contributions = { ...contribRaw, terms: readTerms(contribRaw, join(dir, 'contributions.nc')) };
+    } catch (e) {
+      warnings.push(`contributions.nc: skipped (${(e as Error).message})`);
+    }
+  }
+  const specName = typeof (run.spec as Record<string, unknown> | undefined)?.name === 'string' ? String((run.spec as Record<string, unknown>).name) : '';
+  const title = str(surfaces.attrs.title) || str(surfaces.attrs.spec_name) || specName || 'relaxmap run';
+  return {
+    dir,
+    title,
+    observables: observablesOf(surfaces, trajectories, contributions),
+    surfaces,
+    trajectories,
+    contributions,
+    run,
+    specText,
+    warnings,
+  };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function attrStr(attrs: Record<string, unknown> | undefined, key: string): string {
+  const v = attrs?.[key];
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+function axisKindOf(attrs: Record<string, unknown> | undefined, numeric: boolean): AxisKind {
+  if (!numeric) return 'category';
+  const k = attrStr(attrs, 'axis_kind');
+  return k === 'log' || k === 'values' || k === 'lin' ? k : 'lin';
+}
+
+/** Short, round-trippable-enough label for a coordinate value. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e6) return String(Number(v.toPrecision(4)));
+  return v.toExponential(3).replace(/\.?0+e/, 'e');
+}
+
+export function toRunFile(path: string, ds: NcDataset): RunFile {
+  const fields = new Map<string, Field>();
+  const sizes = new Map(ds.dims.map((d) => [d.name, d.values.length]));
+  const memberVars = new Map<string, GroupMember[]>();
+  for (const v of ds.variables) {
+    const only = v.dims.length === 1 ? v.dims[0] : undefined;
+    const isCoordinate = only !== undefined && !DATA_VARIABLE.test(v.name) && (ROLE_BY_NAME[only] === undefined || v.name.startsWith(`${only}_`));
+    if (only !== undefined && isCoordinate) {
+      // String coordinates (term_type, term_part) carry nothing the term label does not.
+      if (!(v.data instanceof Float64Array || v.data instanceof Float32Array)) continue;
+      const list = memberVars.get(only) ?? [];
+      const numeric = Float64Array.from(v.data);
+      list.push({ name: v.name, values: numeric, units: attrStr(v.attrs, 'units'), axisKind: axisKindOf(v.attrs, true) });
+      memberVars.set(only, list);
+      continue;
+    }
+    fields.set(v.name, {
+      name: v.name,
+      dims: v.dims,
+      shape: v.dims.map((d) => sizes.get(d) ?? 0),
+      data: v.data,
+      units: attrStr(v.attrs, 'units'),
+      longName: attrStr(v.attrs, 'long_name') || v.name,
+      attrs: v.attrs ?? {},
+    });
+  }
+  const dims: Dim[] = ds.dims.map((d) => {
+    const numeric = d.values instanceof Float64Array;
+    const values = numeric ? (d.values as Float64Array) : null;
+    return {
+      name: d.name,
+      role: ROLE_BY_NAME[d.name] ?? 'sweep',
+      length: d.values.length,
+      values,
+      labels: values ? Array.from(values, formatNumber) : [...(d.values as readonly string[])],
+      units: attrStr(d.attrs, 'units'),
+      longName: attrStr(d.attrs, 'long_name') || d.name,
+      axisKind: axisKindOf(d.attrs, numeric),
+      members: memberVars.get(d.name) ?? [],
+    };
+  });
+  return { path, dims, fields, attrs: ds.attrs ?? {} };
+}
+
+/**
+ * Term metadata from the `term_*` coordinates where readable as numbers (term_mu), otherwise
+ * from the documented label form `<mechanism> mu=<+k> <dc|thermal>`.
+ */
+export function readTerms(file: RunFile, path: string): TermInfo[] {
+  const term = file.dims.find((d) => d.name === 'term');
+  if (!term) throw new Error(`${path} has no term dimension`);
+  const muVar = term.members.find((m) => m.name === 'term_mu')?.values;
+  return term.labels.map((label, i) => {
+    const m = /^(.*?)\s+mu=([+-]?\d+(?:\.\d+)?)\s+(dc|thermal)\s*$/.exec(label);
+    if (!m) throw new Error(`term label ${JSON.stringify(label)} is not of the form "<mechanism> mu=<k> <dc|thermal>"`);
+    const mechanism = m[1] as string;
+    const typeMatch = /^(dipolar|random_field|csa)\b/.exec(mechanism);
+    const mu = muVar?.[i] ?? Number(m[2]);
+    return { label, mechanism, type: typeMatch?.[1] ?? mechanism, mu, part: m[3] as 'dc' | 'thermal' };
+  });
+}
+
+function observablesOf(surfaces: RunFile, traj: RunFile | null, contrib: RunFile | null): Observable[] {
+  const exprs = new Map<string, string>();
+  const attr = surfaces.attrs.observables;
+  if (typeof attr === 'string') {
+    for (const part of attr.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) exprs.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    }
+  }
+  const names: string[] = [];
+  const add = (n: string): void => {
+    if (n && !names.includes(n)) names.push(n);
+  };
+  for (const n of exprs.keys()) add(n);
+  for (const f of surfaces.fields.keys()) if (f.startsWith('rate_')) add(f.slice(5));
+  for (const f of traj?.fields.keys() ?? []) if (f.startsWith('traj_')) add(f.slice(5));
+  for (const f of contrib?.fields.keys() ?? []) if (f.startsWith('dOdt_')) add(f.slice(5));
+  return names.map((name) => ({ name, expression: exprs.get(name) ?? '' }));
+}
+
+export function dimOf(file: RunFile, name: string): Dim {
+  const d = file.dims.find((x) => x.name === name);
+  if (!d) throw new Error(`${file.path} has no dimension ${name}`);
+  return d;
+}

@@ -1,0 +1,407 @@
+/**
+ * The report's browser script, kept as text: it runs in the page, next to the inlined
+ * plotly.js, and reads the payload from the `relaxmap-data` JSON block. Plain ES2017, no
+ * template literals (it lives inside one here).
+ */
+export const CLIENT_JS = String.raw`(function () {
+  'use strict';
+  var P = JSON.parse(document.getElementById('relaxmap-data').textContent);
+  var CONFIG = { displaylogo: false, responsive: true };
+  var DC = '#d62728', THERMAL = '#1f77b4';
+  var DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
+  var SUP = { '-': '\u207b', '0': '\u2070', '1': '\u00b9', '2': '\u00b2', '3': '\u00b3', '4': '\u2074', '5': '\u2075', '6': '\u2076', '7': '\u2077', '8': '\u2078', '9': '\u2079' };
+
+  function unitText(u) {
+    if (!u || u === '1') return '';
+    return u.replace(/([A-Za-z])(-?\d+)/g, function (m, s, e) {
+      return s + e.split('').map(function (c) { return SUP[c] || c; }).join('');
+    });
+  }
+  function withUnits(name, u) { var t = unitText(u); return t ? name + ' (' + t + ')' : name; }
+  function fmt(x) {
+    if (x === null || x === undefined || !isFinite(x)) return 'NaN';
+    if (x === 0) return '0';
+    var a = Math.abs(x);
+    if (a >= 1e-3 && a < 1e5) return String(Number(x.toPrecision(5)));
+    return x.toExponential(4).replace(/\.?0+e/, 'e');
+  }
+  function safeId(s) { return String(s).replace(/[^A-Za-z0-9_-]/g, '_'); }
+  function byName(list, name) { for (var i = 0; i < list.length; i++) if (list[i].name === name) return list[i]; return null; }
+
+  function decode(v) {
+    if (v._d) return v._d;
+    var bin = atob(v.data);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var dv = new DataView(bytes.buffer);
+    var out = new Float32Array(bin.length >> 2);
+    for (var j = 0; j < out.length; j++) out[j] = dv.getFloat32(4 * j, true);
+    v._d = out;
+    return out;
+  }
+  function stridesOf(shape) {
+    var s = shape.map(function () { return 1; });
+    for (var k = shape.length - 2; k >= 0; k--) s[k] = s[k + 1] * shape[k + 1];
+    return s;
+  }
+  /** Values of v over the keep dims (in that order), every other dim at fixed[name] (0 if absent); NaN -> null. */
+  function slice(v, keep, fixed) {
+    var data = decode(v), st = stridesOf(v.shape), base = 0, k, q;
+    for (k = 0; k < v.dims.length; k++) if (keep.indexOf(v.dims[k]) < 0) base += (fixed[v.dims[k]] || 0) * st[k];
+    var ks = keep.map(function (d) { var i = v.dims.indexOf(d); return { n: v.shape[i], s: st[i] }; });
+    var total = ks.reduce(function (a, b) { return a * b.n; }, 1);
+    var out = new Array(total), cur = ks.map(function () { return 0; });
+    for (var n = 0; n < total; n++) {
+      var off = base;
+      for (q = 0; q < ks.length; q++) off += cur[q] * ks[q].s;
+      var x = data[off];
+      out[n] = isFinite(x) ? x : null;
+      for (q = ks.length - 1; q >= 0; q--) { cur[q]++; if (cur[q] < ks[q].n) break; cur[q] = 0; }
+    }
+    return out;
+  }
+  function monotonic(a) {
+    var up = true, down = true;
+    for (var i = 1; i < a.length; i++) { if (!(a[i] > a[i - 1])) up = false; if (!(a[i] < a[i - 1])) down = false; }
+    return up || down;
+  }
+  /** Plot coordinate of a dim: zipped groups use their first member; 'values' axes are categories. */
+  function axisOf(d) {
+    var m = d.members && d.members[0];
+    if (d.role === 'sweep' && m && monotonic(m.values)) {
+      var title = withUnits(m.name + ' [' + d.name + ']', m.units);
+      if (m.axisKind === 'log' && m.values.every(function (x) { return x > 0; })) return { values: m.values, type: 'log', title: title };
+      if (m.axisKind === 'values') return { values: m.values.map(fmt), type: 'category', title: title };
+      return { values: m.values, type: 'linear', title: title };
+    }
+    if (!d.values || d.axisKind === 'values' || (d.role === 'sweep' && m)) return { values: d.labels, type: 'category', title: withUnits(d.name, d.values ? d.units : '') };
+    var log = d.axisKind === 'log' && d.values.every(function (x) { return x > 0; });
+    return { values: d.values, type: log ? 'log' : 'linear', title: d.role === 'time' ? withUnits('time', d.units || 's') : withUnits(d.name, d.units) };
+  }
+  function describe(d, i) {
+    if (d.role === 'sweep' && d.members && d.members.length > 0) {
+      return d.members.map(function (m) { return m.name + ' = ' + fmt(m.values[i]) + (unitText(m.units) ? ' ' + unitText(m.units) : ''); }).join(', ');
+    }
+    return d.name + ' = ' + d.labels[i] + (d.values && unitText(d.units) ? ' ' + unitText(d.units) : '');
+  }
+  function representative(n, k) {
+    if (n <= k) return Array.from({ length: n }, function (_, i) { return i; });
+    var out = [];
+    for (var j = 0; j < k; j++) { var i = Math.round(j * (n - 1) / (k - 1)); if (out.indexOf(i) < 0) out.push(i); }
+    return out;
+  }
+  function h(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var a in attrs) if (Object.prototype.hasOwnProperty.call(attrs, a)) e.setAttribute(a, attrs[a]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  /** A labelled <select>; options are [value, text] pairs. */
+  function selectBox(parent, id, label, options, value, onChange) {
+    var wrap = h('label', { 'class': 'ctl' });
+    wrap.appendChild(h('span', {}, label));
+    var sel = h('select', { id: id });
+    options.forEach(function (o) {
+      var opt = h('option', { value: String(o[0]) }, o[1]);
+      if (String(o[0]) === String(value)) opt.selected = true;
+      sel.appendChild(opt);
+    });
+    sel.addEventListener('change', function () { onChange(sel.value); });
+    wrap.appendChild(sel);
+    parent.appendChild(wrap);
+    return sel;
+  }
+  function dimOptions(d) { return d.labels.map(function (l, i) { return [i, d.values && unitText(d.units) ? l + ' ' + unitText(d.units) : l]; }); }
+  function finiteRange(values) {
+    var lo = Infinity, hi = -Infinity;
+    values.forEach(function (x) { if (x !== null) { if (x < lo) lo = x; if (x > hi) hi = x; } });
+    return [lo, hi];
+  }
+  function decadeTicks(lo, hi) {
+    var a = Math.floor(Math.log10(lo)), b = Math.ceil(Math.log10(hi)), vals = [], txt = [];
+    for (var k = a; k <= b; k++) { vals.push(k); txt.push(fmt(Math.pow(10, k))); }
+    return { tickvals: vals, ticktext: txt };
+  }
+
+  /**
+   * A heatmap trace of v over (x, y) at fixed; opt.range = [lo, hi] shares one color range
+   * between panels. Log color (decades span, all positive) plots log10 and labels the bar.
+   */
+  function heatmap(file, v, xName, yName, fixed, opt) {
+    opt = opt || {};
+    var X = axisOf(byName(file.dims, xName)), Y = axisOf(byName(file.dims, yName));
+    var flat = slice(v, [yName, xName], fixed), nx = X.values.length, ny = Y.values.length;
+    var r = opt.range || finiteRange(flat), lo = r[0], hi = r[1];
+    var diverging = /^diff_/.test(v.name) || (lo < 0 && hi > 0);
+    var logc = !diverging && lo > 0 && hi / lo >= 100;
+    var z = [], text = [];
+    for (var j = 0; j < ny; j++) {
+      var row = [], trow = [];
+      for (var i = 0; i < nx; i++) {
+        var val = flat[j * nx + i];
+        row.push(val === null || (logc && val <= 0) ? null : logc ? Math.log10(val) : val);
+        trow.push(fmt(val));
+      }
+      z.push(row);
+      text.push(trow);
+    }
+    var cb = { title: { text: withUnits(opt.label || v.name, v.units) } };
+    if (logc) { var t = decadeTicks(lo, hi); cb.tickvals = t.tickvals; cb.ticktext = t.ticktext; }
+    var tr = {
+      type: 'heatmap', x: X.values, y: Y.values, z: z, text: text,
+      hovertemplate: X.title + ' = %{x}<br>' + Y.title + ' = %{y}<br>' + v.name + ' = %{text}<extra></extra>',
+      colorscale: diverging ? 'RdBu' : 'Viridis', colorbar: cb, showscale: opt.showscale !== false
+    };
+    if (diverging) { var m = Math.max(Math.abs(lo), Math.abs(hi)) || 1; tr.zmin = -m; tr.zmax = m; tr.zmid = 0; }
+    else if (opt.range && isFinite(lo)) { tr.zmin = logc ? Math.log10(lo) : lo; tr.zmax = logc ? Math.log10(hi) : hi; }
+    return { trace: tr, X: X, Y: Y };
+  }
+  function heatLayout(title, hm, extra) {
+    var l = {
+      title: { text: title, font: { size: 14 } },
+      xaxis: { title: { text: hm.X.title }, type: hm.X.type },
+      yaxis: { title: { text: hm.Y.title }, type: hm.Y.type },
+      margin: { t: 50, r: 20, b: 60, l: 80 }, height: 440
+    };
+    for (var k in extra || {}) l[k] = extra[k];
+    return l;
+  }
+  /** Lines of v along dim xName, one per entry of series (a dim name or null), at fixed. */
+  function lineTraces(file, v, xName, seriesName, fixed) {
+    var X = axisOf(byName(file.dims, xName));
+    var sd = seriesName ? byName(file.dims, seriesName) : null;
+    var idx = sd ? representative(sd.length, 8) : [0];
+    return { X: X, traces: idx.map(function (s) {
+      var f = Object.assign({}, fixed);
+      if (sd) f[sd.name] = s;
+      return { type: 'scatter', mode: 'lines+markers', x: X.values, y: slice(v, [xName], f), name: sd ? describe(sd, s) : v.name,
+        hovertemplate: X.title + ' = %{x}<br>' + v.name + ' = %{y:.5g}<extra>%{fullData.name}</extra>' };
+    }) };
+  }
+
+  /* ------------------------------------------------------------------ surfaces */
+  var S = P.surfaces;
+  var surfState = null;
+  function surfaceVars() {
+    return S.vars.filter(function (v) { return v.name !== 'flags' || S.vars.length === 1; });
+  }
+  function axisDims(v) {
+    var sweep = v.dims.filter(function (d) { return byName(S.dims, d).role === 'sweep'; });
+    if (sweep.length > 0) return sweep;
+    return v.dims.filter(function (d) { var r = byName(S.dims, d).role; return r === 'thermalization' || r === 'initial'; });
+  }
+  function initSurfaces() {
+    var sec = document.getElementById('surfaces');
+    var vars = surfaceVars();
+    if (!sec || vars.length === 0) return;
+    var first = P.observables.length > 0 ? byName(vars, 'rate_' + P.observables[0].name) : null;
+    surfState = { v: (first || vars[0]).name, x: null, y: null, fixed: {} };
+    var ax = axisDims(byName(S.vars, surfState.v));
+    var longer = ax.filter(function (d) { return byName(S.dims, d).length > 1; });
+    surfState.x = longer[0] || ax[0] || null;
+    surfState.y = longer[1] || null;
+    buildSurfaceControls();
+    drawSurface();
+  }
+  function buildSurfaceControls() {
+    var ctl = document.getElementById('surface-controls');
+    ctl.textContent = '';
+    var vars = surfaceVars();
+    selectBox(ctl, 'surface-var', 'quantity', vars.map(function (v) { return [v.name, v.name + ' \u2014 ' + v.title]; }), surfState.v, function (val) {
+      surfState.v = val;
+      var ax = axisDims(byName(S.vars, val));
+      if (ax.indexOf(surfState.x) < 0) surfState.x = ax[0] || null;
+      if (surfState.y !== null && ax.indexOf(surfState.y) < 0) surfState.y = ax.filter(function (d) { return d !== surfState.x; })[0] || null;
+      buildSurfaceControls();
+      drawSurface();
+    });
+    var v = byName(S.vars, surfState.v);
+    var ax = axisDims(v);
+    if (ax.length > 0) {
+      selectBox(ctl, 'surface-x', 'x axis', ax.map(function (d) { return [d, d]; }), surfState.x, function (val) {
+        if (val === surfState.y) surfState.y = surfState.x;
+        surfState.x = val;
+        buildSurfaceControls();
+        drawSurface();
+      });
+    }
+    if (ax.length > 1) {
+      var yOpts = [['', '(none: line plot)']].concat(ax.filter(function (d) { return d !== surfState.x; }).map(function (d) { return [d, d]; }));
+      selectBox(ctl, 'surface-y', 'y axis', yOpts, surfState.y || '', function (val) {
+        surfState.y = val || null;
+        buildSurfaceControls();
+        drawSurface();
+      });
+    }
+    v.dims.forEach(function (name) {
+      if (name === surfState.x || name === surfState.y) return;
+      var d = byName(S.dims, name);
+      selectBox(ctl, 'surface-dim-' + safeId(name), name, dimOptions(d), surfState.fixed[name] || 0, function (val) {
+        surfState.fixed[name] = Number(val);
+        drawSurface();
+      });
+    });
+  }
+  function drawSurface() {
+    var div = document.getElementById('surface-plot');
+    var v = byName(S.vars, surfState.v);
+    if (!surfState.x) { div.textContent = 'no axis to plot ' + v.name + ' against'; return; }
+    if (surfState.y) {
+      var hm = heatmap(S, v, surfState.x, surfState.y, surfState.fixed);
+      Plotly.react(div, [hm.trace], heatLayout(v.title, hm), CONFIG);
+    } else {
+      var lt = lineTraces(S, v, surfState.x, null, surfState.fixed);
+      Plotly.react(div, lt.traces, {
+        title: { text: v.title, font: { size: 14 } }, height: 420, margin: { t: 50, r: 20, b: 60, l: 80 },
+        xaxis: { title: { text: lt.X.title }, type: lt.X.type }, yaxis: { title: { text: withUnits(v.name, v.units) }, exponentformat: 'e' }
+      }, CONFIG);
+    }
+    drawCompare();
+  }
+
+  /* ------------------------------------------------------------------ model comparison */
+  var thermDim = byName(S.dims, 'thermalization');
+  var cmpState = null;
+  function initCompare() {
+    var sec = document.getElementById('compare');
+    if (!sec) return;
+    var vars = S.vars.filter(function (v) { return v.dims.indexOf('thermalization') >= 0 && !/^diff_/.test(v.name) && v.name !== 'flags'; });
+    if (!thermDim || thermDim.length < 2 || vars.length === 0) { sec.hidden = true; return; }
+    var first = P.observables.length > 0 ? byName(vars, 'rate_' + P.observables[0].name) : null;
+    cmpState = { v: (first || vars[0]).name };
+    var ctl = document.getElementById('compare-controls');
+    selectBox(ctl, 'compare-var', 'quantity', vars.map(function (v) { return [v.name, v.name]; }), cmpState.v, function (val) { cmpState.v = val; drawCompare(); });
+    var grid = document.getElementById('compare-plots');
+    thermDim.labels.forEach(function (l, i) { grid.appendChild(h('div', { id: 'compare-model-' + i, 'class': 'cell' })); });
+    thermDim.labels.forEach(function (l, i) { if (i > 0) grid.appendChild(h('div', { id: 'compare-diff-' + i, 'class': 'cell' })); });
+  }
+  function drawCompare() {
+    if (!cmpState || !surfState) return;
+    var v = byName(S.vars, cmpState.v);
+    var fixed = Object.assign({}, surfState.fixed);
+    var x = surfState.x, y = surfState.y;
+    if (x === 'thermalization' || y === 'thermalization' || !x) return;
+    var models = thermDim.labels;
+    var diff = byName(S.vars, 'diff_' + v.name);
+    if (!y) {
+      // one sweep axis: the models as lines in one panel
+      var lt = lineTraces(S, v, x, 'thermalization', fixed);
+      Plotly.react('compare-model-0', lt.traces, { title: { text: v.title + ': models compared' }, height: 380, xaxis: { title: { text: lt.X.title }, type: lt.X.type }, yaxis: { title: { text: withUnits(v.name, v.units) } } }, CONFIG);
+      return;
+    }
+    var all = [];
+    models.forEach(function (m, i) { var f = Object.assign({}, fixed); f.thermalization = i; all = all.concat(slice(v, [y, x], f)); });
+    var range = finiteRange(all);
+    models.forEach(function (m, i) {
+      var f = Object.assign({}, fixed); f.thermalization = i;
+      var hm = heatmap(S, v, x, y, f, { range: range, showscale: i === models.length - 1 });
+      Plotly.react('compare-model-' + i, [hm.trace], heatLayout(v.name + ': ' + m, hm, { height: 360 }), CONFIG);
+    });
+    models.forEach(function (m, i) {
+      if (i === 0) return;
+      var div = document.getElementById('compare-diff-' + i);
+      if (!diff) { div.hidden = true; return; }
+      var f = Object.assign({}, fixed); f.thermalization = i;
+      var hm = heatmap(S, diff, x, y, f, {});
+      Plotly.react(div, [hm.trace], heatLayout(diff.name + ': ' + m + ' minus ' + (diff.reference || models[0]), hm, { height: 360 }), CONFIG);
+    });
+  }
+
+  /* ------------------------------------------------------------------ trajectories */
+  function initTrajectories() {
+    var T = P.trajectories, sec = document.getElementById('trajectories');
+    if (!T || !sec) return;
+    var time = T.dims.filter(function (d) { return d.role === 'time'; })[0];
+    var vars = T.vars.filter(function (v) { return /^traj_/.test(v.name); });
+    if (!time || vars.length === 0) { sec.hidden = true; return; }
+    var dims = T.dims.filter(function (d) { return d.role !== 'time'; });
+    var alongDefault = (dims.filter(function (d) { return d.role === 'sweep' && d.length > 1; })[0] || dims.filter(function (d) { return d.length > 1; })[0] || { name: '' }).name;
+    var st = { v: vars[0].name, along: alongDefault, fixed: {} };
+    var ctl = document.getElementById('traj-controls');
+    function build() {
+      ctl.textContent = '';
+      selectBox(ctl, 'traj-obs', 'observable', vars.map(function (v) { return [v.name, v.name]; }), st.v, function (val) { st.v = val; draw(); });
+      selectBox(ctl, 'traj-along', 'lines along', [['', '(single line)']].concat(dims.filter(function (d) { return d.length > 1; }).map(function (d) { return [d.name, d.name]; })), st.along, function (val) { st.along = val; build(); draw(); });
+      dims.forEach(function (d) {
+        if (d.name === st.along) return;
+        selectBox(ctl, 'traj-dim-' + safeId(d.name), d.name, dimOptions(d), st.fixed[d.name] || 0, function (val) { st.fixed[d.name] = Number(val); draw(); });
+      });
+    }
+    function draw() {
+      var v = byName(T.vars, st.v);
+      var lt = lineTraces(T, v, time.name, st.along || null, st.fixed);
+      lt.traces.forEach(function (t) { t.mode = 'lines'; });
+      Plotly.react('traj-plot', lt.traces, {
+        title: { text: '\u27e8' + v.name.replace(/^traj_/, '') + '\u27e9(t)', font: { size: 14 } }, height: 420, margin: { t: 50, r: 20, b: 60, l: 80 },
+        xaxis: { title: { text: lt.X.title }, type: lt.X.type }, yaxis: { title: { text: withUnits('\u27e8' + v.name.replace(/^traj_/, '') + '\u27e9', v.units) }, exponentformat: 'e' }
+      }, CONFIG);
+    }
+    build();
+    draw();
+  }
+
+  /* ------------------------------------------------------------------ contributions */
+  function muLabel(mu) { return mu > 0 ? '+' + mu : String(mu); }
+  function initContributions() {
+    var C = P.contributions, sec = document.getElementById('contributions');
+    if (!C || !sec) return;
+    var time = C.dims.filter(function (d) { return d.role === 'time'; })[0];
+    var vars = C.vars.filter(function (v) { return /^dOdt_/.test(v.name); });
+    if (!time || vars.length === 0) { sec.hidden = true; return; }
+    var terms = C.terms;
+    var mechs = [];
+    terms.forEach(function (t) { if (mechs.indexOf(t.mechanism) < 0) mechs.push(t.mechanism); });
+    var mus = [];
+    terms.forEach(function (t) { if (mus.indexOf(t.mu) < 0) mus.push(t.mu); });
+    mus.sort(function (a, b) { return b - a; });
+    var init = C.dims.filter(function (d) { return d.role === 'initial'; })[0] || null;
+    var others = C.dims.filter(function (d) { return d.role !== 'time' && d.role !== 'term' && d.role !== 'initial'; });
+    var st = { v: vars[0].name, fixed: {} };
+    var ctl = document.getElementById('contrib-controls');
+    selectBox(ctl, 'contrib-obs', 'observable', vars.map(function (v) { return [v.name, v.name.replace(/^dOdt_/, '')]; }), st.v, function (val) { st.v = val; draw(); });
+    others.forEach(function (d) {
+      selectBox(ctl, 'contrib-dim-' + safeId(d.name), d.name, dimOptions(d), 0, function (val) { st.fixed[d.name] = Number(val); draw(); });
+    });
+    function draw() {
+      var v = byName(C.vars, st.v), obs = v.name.replace(/^dOdt_/, '');
+      var rows = init ? init.length : 1, cols = mechs.length, traces = [], layout = {
+        grid: { rows: rows, columns: cols, pattern: 'independent', roworder: 'top to bottom' },
+        height: 300 * rows + 90, margin: { t: 70, r: 20, b: 50, l: 80 }, annotations: [],
+        title: { text: 'Contributions to d\u27e8' + obs + '\u27e9/dt: double commutator (red), thermal (blue), one line per \u03bc', font: { size: 14 } }
+      };
+      var initAttr = typeof P.attrs.initial === 'string' ? P.attrs.initial : '';
+      for (var r = 0; r < rows; r++) {
+        for (var c = 0; c < cols; c++) {
+          var k = r * cols + c + 1, sfx = k === 1 ? '' : String(k);
+          terms.forEach(function (t, ti) {
+            if (t.mechanism !== mechs[c]) return;
+            var f = Object.assign({}, st.fixed);
+            f.term = ti;
+            if (init) f[init.name] = r;
+            traces.push({
+              type: 'scatter', mode: 'lines', x: time.values, y: slice(v, [time.name], f), xaxis: 'x' + sfx, yaxis: 'y' + sfx,
+              name: t.part + ' \u03bc=' + muLabel(t.mu), legendgroup: t.part + t.mu, showlegend: k === 1,
+              line: { color: t.part === 'dc' ? DC : THERMAL, dash: DASHES[mus.indexOf(t.mu) % DASHES.length], width: 1.6 },
+              hovertemplate: t.label + '<br>t = %{x} s<br>%{y:.4e}<extra></extra>'
+            });
+          });
+          layout['xaxis' + sfx] = { title: { text: withUnits('time', time.units || 's') } };
+          layout['yaxis' + sfx] = { title: { text: withUnits('d\u27e8' + obs + '\u27e9/dt', v.units) }, exponentformat: 'e' };
+          var from = init ? init.labels[r] : initAttr;
+          layout.annotations.push({ text: '(' + String.fromCharCode(97 + k - 1) + ') ' + mechs[c] + (from ? ', from ' + from : ''),
+            xref: 'x' + sfx + ' domain', yref: 'y' + sfx + ' domain', x: 0, y: 1.12, xanchor: 'left', showarrow: false });
+        }
+      }
+      Plotly.react('contrib-plot', traces, layout, CONFIG);
+    }
+    draw();
+  }
+
+  var failures = [];
+  [initSurfaces, initCompare, initTrajectories, initContributions].forEach(function (f) {
+    try { f(); } catch (e) { failures.push(e); }
+  });
+  if (surfState) drawCompare();
+  if (failures.length > 0) throw failures[0];
+})();
+`;
