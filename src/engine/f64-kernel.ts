@@ -395,7 +395,6 @@ export class F64Kernel {
     const obs = cp.observables;
     const traj = out.trajectories;
     const base = row * nObs * nT;
-    const trace0 = 1 / this.sqrtD;
     let flags = 0;
     if (this.dt !== undefined) {
       expm(g, this.dt, prop, this.ews);
@@ -413,6 +412,9 @@ export class F64Kernel {
           stepPrev = dt;
         }
         matvec(prop, rho, next, r);
+        // the identity coordinate is constant for a trace-preserving generator: keep it exact
+        // (many squarings at large |G t| would otherwise let round-off drift into it)
+        next[0] = rho[0] as number;
         const swap = rho;
         rho = next;
         next = swap;
@@ -424,8 +426,9 @@ export class F64Kernel {
       }
       tPrev = t;
     }
-    const tr = rho[0] as number;
-    if (!Number.isFinite(tr) || Math.abs(tr - trace0) > 1e-9 * trace0) flags |= FLAG_NONFINITE;
+    let sum = 0;
+    for (let i = 0; i < r; i++) sum += rho[i] as number;
+    if (!Number.isFinite(sum)) flags |= FLAG_NONFINITE;
     return flags;
   }
 }

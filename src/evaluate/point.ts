@@ -71,6 +71,8 @@ export function propagate(gr: Float64Array, r: number, rho0: Float64Array, times
       }
       const next = new Float64Array(r);
       matvec(prop, rho, next, r);
+      // coordinate 0 is the identity, constant under a trace-preserving generator: keep it exact
+      next[0] = rho[0] as number;
       rho = next;
     }
     out.push(rho);
