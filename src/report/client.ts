@@ -171,10 +171,12 @@ export const CLIENT_JS = String.raw`(function () {
     var X = axisOf(byName(file.dims, xName));
     var sd = seriesName ? byName(file.dims, seriesName) : null;
     var idx = sd ? representative(sd.length, 8) : [0];
+    // categories (thermalization, initial) have no order to draw a line through
+    var mode = X.type === 'category' && byName(file.dims, xName).role !== 'sweep' ? 'markers' : 'lines+markers';
     return { X: X, traces: idx.map(function (s) {
       var f = Object.assign({}, fixed);
       if (sd) f[sd.name] = s;
-      return { type: 'scatter', mode: 'lines+markers', x: X.values, y: slice(v, [xName], f), name: sd ? describe(sd, s) : v.name,
+      return { type: 'scatter', mode: mode, marker: { size: 9 }, x: X.values, y: slice(v, [xName], f), name: sd ? describe(sd, s) : v.name,
         hovertemplate: X.title + ' = %{x}<br>' + v.name + ' = %{y:.5g}<extra>%{fullData.name}</extra>' };
     }) };
   }
