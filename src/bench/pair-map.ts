@@ -112,11 +112,18 @@ export interface NumpyRun extends Means {
   readonly points_per_s: number;
 }
 
-/** The numpy/scipy baseline script, next to the repository (../shared/bench) unless given. */
+/**
+ * The numpy/scipy baseline script: the shared one next to the repository (../shared/bench)
+ * when present, else the copy kept in bench/baseline/.
+ */
 export function findBaseline(explicit?: string): string | undefined {
   if (explicit) return existsSync(explicit) ? resolve(explicit) : undefined;
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
-  for (const p of [join(root, '..', 'shared', 'bench', 'numpy_pairmap.py'), join(process.cwd(), '..', 'shared', 'bench', 'numpy_pairmap.py')]) {
+  for (const p of [
+    join(root, '..', 'shared', 'bench', 'numpy_pairmap.py'),
+    join(process.cwd(), '..', 'shared', 'bench', 'numpy_pairmap.py'),
+    join(root, 'bench', 'baseline', 'numpy_pairmap.py'),
+  ]) {
     if (existsSync(p)) return p;
   }
   return undefined;

@@ -75,17 +75,15 @@ const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa],
 
 const thermalModel = z.enum(THERMAL_MODELS, { error: `expected one of ${THERMAL_MODELS.join(', ')}` });
 
-const initialOne = z.union(
-  [
-    z.string(),
-    z.strictObject({
-      deviation: z.string({ error: 'expected an operator expression' }),
-    }),
-  ],
-  { error: "expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }" },
-);
-/** One initial state, or a list of them: a list becomes an `initial` dimension of the results. */
-const initial = z.union([initialOne, z.array(initialOne).min(1, { error: 'expected at least one initial state' })], {
+const deviation = z.strictObject({ deviation: z.string({ error: 'expected an operator expression' }) });
+const initialOne = z.union([z.string(), deviation], {
+  error: "expected 'thermal', 'inverted', 'saturated', 'singlet(a,b)' or { deviation: <operator expression> }",
+});
+/**
+ * One initial state, or a list of them: a list becomes an `initial` dimension of the results.
+ * A flat union, so that a malformed { deviation: ... } is reported at initial.deviation.
+ */
+const initial = z.union([z.string(), deviation, z.array(initialOne).min(1, { error: 'expected at least one initial state' })], {
   error: "expected an initial state ('thermal', 'inverted', 'saturated', 'singlet(a,b)', { deviation: ... }) or a list of them",
 });
 

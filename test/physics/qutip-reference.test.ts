@@ -1,5 +1,5 @@
 /**
- * Every case of the QuTiP peer vectors (../shared/reference/qutip_pair_vectors.json, brmesolve,
+ * Every case of the QuTiP peer vectors (test/fixtures/qutip/qutip_pair_vectors.json, a copy of the peer vectors computed with brmesolve,
  * atol 1e-14 / rtol 1e-12): projection rates to 1e-9 relative, equilibrium values to 1e-9
  * relative, trajectories to 1e-9 of max |trajectory| or 1e-11 absolute, whichever is larger.
  *
@@ -36,7 +36,7 @@ interface Case {
   singlet_population_eq: number;
 }
 
-const ref = JSON.parse(readFileSync(new URL('../../../shared/reference/qutip_pair_vectors.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const ref = JSON.parse(readFileSync(new URL('../fixtures/qutip/qutip_pair_vectors.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
 describe('QuTiP peer vectors', () => {
   it('has the 28 cases', () => expect(ref.cases.length).toBe(28));
