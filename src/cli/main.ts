@@ -6,6 +6,8 @@ import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { planCommand, type PlanCommandOptions } from './commands/plan.js';
 import { mergeShards } from '../sweep/merge.js';
 import { benchCommand, type BenchOptions } from './commands/bench.js';
+import { plotCommand, type PlotCommandOptions } from './commands/plot.js';
+import { reportCommand, type ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -67,6 +69,24 @@ export function buildProgram(): Command {
       const r = await mergeShards(dirs, opts.out, opts.force ?? false);
       process.stderr.write(`relaxmap: merged ${dirs.length} shards, ${r.points} points; wrote ${r.files.join(', ')} to ${opts.out}\n`);
     });
+
+  program
+    .command('plot')
+    .description('PNG and SVG figures of a run directory: rate heatmaps, trajectories, the seed\'s Figures 1-2 from contributions')
+    .argument('<dir>', 'a finished run directory (relaxmap run --out DIR)')
+    .option('--out <dir>', 'where the figures go (default DIR/figures)')
+    .option('--x <dim>', 'heatmap x axis (default: the first numeric sweep dimension)')
+    .option('--y <dim>', 'heatmap y axis (default: the second numeric sweep dimension)')
+    .option('--format <list>', 'png, svg or png,svg', 'png,svg')
+    .option('--at <name=value>', 'fix a dimension at a label or the nearest value (repeatable)', collect, [])
+    .action(async (dir: string, opts: PlotCommandOptions) => plotCommand(dir, opts));
+
+  program
+    .command('report')
+    .description('a self-contained interactive report.html of a run directory (works offline)')
+    .argument('<dir>', 'a finished run directory')
+    .option('--out <file>', 'output file (default DIR/report.html)')
+    .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
 
   program
     .command('bench')
