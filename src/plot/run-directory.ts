@@ -175,10 +175,25 @@ function attrStr(attrs: Record<string, unknown> | undefined, key: string): strin
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
 }
 
-function axisKindOf(attrs: Record<string, unknown> | undefined, numeric: boolean): AxisKind {
-  if (!numeric) return 'category';
+/**
+ * The `axis_kind` attribute, or for a coordinate without one (the time axis) what its values
+ * say: a geometric progression of positive values is a log axis (`time: { log: ... }`).
+ */
+function axisKindOf(attrs: Record<string, unknown> | undefined, values: Float64Array | null): AxisKind {
+  if (!values) return 'category';
   const k = attrStr(attrs, 'axis_kind');
-  return k === 'log' || k === 'values' || k === 'lin' ? k : 'lin';
+  if (k === 'log' || k === 'values' || k === 'lin') return k;
+  return isGeometric(values) ? 'log' : 'lin';
+}
+
+export function isGeometric(v: Float64Array): boolean {
+  if (v.length < 3 || !((v[0] as number) > 0)) return false;
+  const r = (v[1] as number) / (v[0] as number);
+  if (!(r > 1 + 1e-9 || r < 1 - 1e-9)) return false;
+  for (let i = 2; i < v.length; i++) {
+    if (Math.abs((v[i] as number) / (v[i - 1] as number) / r - 1) > 1e-6) return false;
+  }
+  return true;
 }
 
 /** Short, round-trippable-enough label for a coordinate value. */
@@ -202,7 +217,7 @@ export function toRunFile(path: string, ds: NcDataset): RunFile {
       if (!(v.data instanceof Float64Array || v.data instanceof Float32Array)) continue;
       const list = memberVars.get(only) ?? [];
       const numeric = Float64Array.from(v.data);
-      list.push({ name: v.name, values: numeric, units: attrStr(v.attrs, 'units'), axisKind: axisKindOf(v.attrs, true) });
+      list.push({ name: v.name, values: numeric, units: attrStr(v.attrs, 'units'), axisKind: axisKindOf(v.attrs, numeric) });
       memberVars.set(only, list);
       continue;
     }
@@ -227,7 +242,7 @@ export function toRunFile(path: string, ds: NcDataset): RunFile {
       labels: values ? Array.from(values, formatNumber) : [...(d.values as readonly string[])],
       units: attrStr(d.attrs, 'units'),
       longName: attrStr(d.attrs, 'long_name') || d.name,
-      axisKind: axisKindOf(d.attrs, numeric),
+      axisKind: axisKindOf(d.attrs, values),
       members: memberVars.get(d.name) ?? [],
     };
   });

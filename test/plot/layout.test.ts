@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { unitText, withUnits } from '../../src/plot/labels.js';
 import { planSurface } from '../../src/plot/layout.js';
-import { readTerms, type Dim, type Field, type RunFile } from '../../src/plot/run-directory.js';
+import { isGeometric, readTerms, type Dim, type Field, type RunFile } from '../../src/plot/run-directory.js';
 import { coordinateIndex, representativeIndices, sliceField } from '../../src/plot/slice.js';
 import { cellEdges, chooseColorScale } from '../../src/plot/specs/common.js';
 
@@ -105,6 +105,12 @@ describe('spec helpers', () => {
     expect(unitText('m2 s-1')).toBe('m² s⁻¹');
     expect(withUnits('kappa', '1')).toBe('kappa');
     expect(withUnits('T', 'K')).toBe('T (K)');
+  });
+
+  it('recognises a log time grid without an axis_kind attribute', () => {
+    expect(isGeometric(Float64Array.from({ length: 61 }, (_, i) => 10 ** (-9 + (12 * i) / 60)))).toBe(true);
+    expect(isGeometric(Float64Array.from({ length: 61 }, (_, i) => i))).toBe(false);
+    expect(isGeometric(Float64Array.from([1, 2, 3]))).toBe(false);
   });
 
   it('reads mechanism, type, mu and part from term labels', () => {
