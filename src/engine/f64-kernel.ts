@@ -1,6 +1,6 @@
 import { matvec } from '../math/dense.js';
-import { ExpmWorkspace, expm } from '../math/expm.js';
 import { ModeExtractor } from '../evaluate/mode-extractor.js';
+import { Propagator } from '../evaluate/propagator.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import type { CompiledProblem } from './compiled-problem.js';
 import { type CoefficientTables, TableCursor } from './coefficient-tables.js';
@@ -39,7 +39,6 @@ export class F64Kernel {
   private readonly pops: Float64Array;
   private readonly popsInit: Float64Array;
   private readonly tmp: Float64Array;
-  private readonly ews: ExpmWorkspace;
   private readonly modes: ModeExtractor;
   private readonly dt: number | undefined;
   private readonly sqrtD: number;
@@ -49,6 +48,8 @@ export class F64Kernel {
   private readonly nzElem: Int32Array;
   private readonly nzVal: Float64Array;
   private readonly unrolled: TrajectoryKernel;
+  private readonly propagator: Propagator;
+  private readonly obsCarried: Float64Array;
 
   constructor(cp: CompiledProblem, tables: CoefficientTables, want: Want) {
     if (tables.nTerms !== cp.nTerms) throw new Error('coefficient tables and compiled problem disagree on the number of terms');
@@ -68,7 +69,6 @@ export class F64Kernel {
     this.pops = new Float64Array(cp.nStates);
     this.popsInit = new Float64Array(cp.nStates);
     this.tmp = new Float64Array(r);
-    this.ews = new ExpmWorkspace(r);
     this.modes = new ModeExtractor(r, cp.nObs);
     this.dt = uniformStep(cp.times);
     this.sqrtD = Math.sqrt(cp.dim);
@@ -91,6 +91,8 @@ export class F64Kernel {
     this.nzElem = Int32Array.from(nzElem);
     this.nzVal = Float64Array.from(nzVal);
     this.unrolled = trajectoryKernel(r, cp.nObs);
+    this.propagator = new Propagator(r);
+    this.obsCarried = new Float64Array(cp.nObs * r);
   }
 
   /** Evaluate `count` points from per-model flat index `start`, writing point j into row offset + j of `out`. */
@@ -385,49 +387,51 @@ export class F64Kernel {
   /** <O>(t) on the time grid; returns flag bits. */
   private trajectory(out: ChunkResult, row: number): number {
     const cp = this.cp;
-    const { r, g, prop } = this;
+    const { r, g, prop, propagator } = this;
     const nObs = cp.nObs;
     const times = cp.times;
     const nT = times.length;
-    let rho = this.rho;
-    let next = this.rho2;
-    rho.set(this.rho0);
-    const obs = cp.observables;
     const traj = out.trajectories;
     const base = row * nObs * nT;
-    let flags = 0;
+    // deviations from the steady state (see Propagator): observables carry its constant part
+    propagator.setGenerator(g, this.rho0[0] as number);
+    const obs = this.obsCarried;
+    propagator.observables(cp.observables, nObs, obs);
+    let s = this.rho;
+    let next = this.rho2;
+    propagator.toCarried(this.rho0, s);
     if (this.dt !== undefined) {
-      expm(g, this.dt, prop, this.ews);
-      return this.unrolled(prop, this.rho0, obs, nT, traj, base) ? 0 : FLAG_NONFINITE;
+      propagator.step(this.dt, prop);
+      return this.unrolled(prop, s, obs, nT, traj, base) ? 0 : FLAG_NONFINITE;
     }
+    let flags = 0;
     let tPrev = 0;
     let stepPrev = NaN;
     for (let k = 0; k < nT; k++) {
       const t = times[k] as number;
       const dt = t - tPrev;
       if (dt !== 0) {
-        // a uniform grid reuses one propagator; other grids reuse it for equal intervals
-        if (this.dt === undefined && !(Math.abs(dt - stepPrev) <= 1e-12 * dt)) {
-          expm(g, dt, prop, this.ews);
+        // intervals of equal length reuse one propagator
+        if (!(Math.abs(dt - stepPrev) <= 1e-12 * dt)) {
+          propagator.step(dt, prop);
           stepPrev = dt;
         }
-        matvec(prop, rho, next, r);
+        matvec(prop, s, next, r);
         // the identity coordinate is constant for a trace-preserving generator: keep it exact
-        // (many squarings at large |G t| would otherwise let round-off drift into it)
-        next[0] = rho[0] as number;
-        const swap = rho;
-        rho = next;
+        next[0] = s[0] as number;
+        const swap = s;
+        s = next;
         next = swap;
       }
       for (let o = 0; o < nObs; o++) {
         let v = 0;
-        for (let i = 0; i < r; i++) v += (obs[o * r + i] as number) * (rho[i] as number);
+        for (let i = 0; i < r; i++) v += (obs[o * r + i] as number) * (s[i] as number);
         traj[base + o * nT + k] = v;
       }
       tPrev = t;
     }
     let sum = 0;
-    for (let i = 0; i < r; i++) sum += rho[i] as number;
+    for (let i = 0; i < r; i++) sum += s[i] as number;
     if (!Number.isFinite(sum)) flags |= FLAG_NONFINITE;
     return flags;
   }

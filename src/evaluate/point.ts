@@ -1,5 +1,4 @@
 import { matvec } from '../math/dense.js';
-import { ExpmWorkspace, expm } from '../math/expm.js';
 import { liftVector, projectDense, projectVector } from '../liouville/reachable-subspace.js';
 import { assembleGenerator } from '../physics/assemble-generator.js';
 import { termsAt } from '../physics/generator-model.js';
@@ -7,6 +6,7 @@ import type { ParamValues } from '../physics/scalar.js';
 import { boltzmannVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import { ModeExtractor } from './mode-extractor.js';
+import { Propagator } from './propagator.js';
 import { initialVector, type Problem } from './problem.js';
 
 export interface ContributionSeries {
@@ -55,10 +55,12 @@ export function projectionRate(g: Float64Array, n: number, o: Float64Array): num
 
 /** Trajectory of the reduced state: rho(t_k) for every time of the grid. */
 export function propagate(gr: Float64Array, r: number, rho0: Float64Array, times: Float64Array): Float64Array[] {
-  const ws = new ExpmWorkspace(r);
+  const pr = new Propagator(r);
+  pr.setGenerator(gr, rho0[0] as number);
   const prop = new Float64Array(r * r);
   const out: Float64Array[] = [];
-  let rho = rho0.slice();
+  let s = new Float64Array(r);
+  pr.toCarried(rho0, s);
   let tPrev = 0;
   let stepPrev = NaN;
   for (const t of times) {
@@ -66,15 +68,17 @@ export function propagate(gr: Float64Array, r: number, rho0: Float64Array, times
     if (dt !== 0) {
       // equal steps (uniform grids) reuse one propagator
       if (!(Math.abs(dt - stepPrev) <= 1e-12 * Math.abs(dt))) {
-        expm(gr, dt, prop, ws);
+        pr.step(dt, prop);
         stepPrev = dt;
       }
       const next = new Float64Array(r);
-      matvec(prop, rho, next, r);
+      matvec(prop, s, next, r);
       // coordinate 0 is the identity, constant under a trace-preserving generator: keep it exact
-      next[0] = rho[0] as number;
-      rho = next;
+      next[0] = s[0] as number;
+      s = next;
     }
+    const rho = new Float64Array(r);
+    pr.fromCarried(s, rho);
     out.push(rho);
     tPrev = t;
   }
