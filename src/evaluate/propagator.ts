@@ -24,6 +24,8 @@ export class Propagator {
   private readonly dh: Float64Array;
   private readonly ws: ExpmWorkspace;
   private readonly wsH: ExpmWorkspace | undefined;
+  /** View of ss without the identity coordinate (the right-hand side of the solve). */
+  private readonly ssTail: Float64Array;
 
   constructor(r: number) {
     this.r = r;
@@ -35,12 +37,13 @@ export class Propagator {
     this.dh = new Float64Array(m * m);
     this.ws = new ExpmWorkspace(r);
     this.wsH = r > 1 ? new ExpmWorkspace(r - 1) : undefined;
+    this.ssTail = this.ss.subarray(1);
   }
 
   /** Take a generator (row-major r x r) and the identity coordinate of the states (1/sqrt(d)). */
   setGenerator(g: Float64Array, identity: number): void {
     const r = this.r;
-    this.g.set(g.subarray(0, r * r));
+    for (let k = 0; k < r * r; k++) this.g[k] = g[k] as number;
     this.shifted = false;
     if (r < 2) return;
     const m = r - 1;
@@ -56,7 +59,7 @@ export class Propagator {
     const x = this.ss;
     x[0] = identity;
     for (let i = 0; i < m; i++) x[i + 1] = -(g[(i + 1) * r] as number) * identity;
-    const rhs = x.subarray(1);
+    const rhs = this.ssTail;
     if (!(big > 0) || !solveInPlace(this.lu, rhs, m, 1)) return;
     // a (numerically) singular H leaves tiny pivots: the steady state is then not unique
     for (let i = 0; i < m; i++) if (!(Math.abs(this.lu[i * m + i] as number) > 1e-13 * big)) return;
@@ -83,7 +86,7 @@ export class Propagator {
   /** Carried state of a reduced state rho. */
   toCarried(rho: Float64Array, out: Float64Array): void {
     if (!this.shifted) {
-      out.set(rho.subarray(0, this.r));
+      for (let i = 0; i < this.r; i++) out[i] = rho[i] as number;
       return;
     }
     out[0] = rho[0] as number;
@@ -93,7 +96,7 @@ export class Propagator {
   /** Reduced state of a carried state. */
   fromCarried(s: Float64Array, out: Float64Array): void {
     if (!this.shifted) {
-      out.set(s.subarray(0, this.r));
+      for (let i = 0; i < this.r; i++) out[i] = s[i] as number;
       return;
     }
     out[0] = s[0] as number;
@@ -103,7 +106,7 @@ export class Propagator {
   /** Observable rows for carried states: o'_0 = o_0 + (o_t . x_ss_t) / rho_0. */
   observables(obs: Float64Array, nObs: number, out: Float64Array): void {
     const r = this.r;
-    out.set(obs.subarray(0, nObs * r));
+    for (let k = 0; k < nObs * r; k++) out[k] = obs[k] as number;
     if (!this.shifted) return;
     const id = this.ss[0] as number;
     for (let o = 0; o < nObs; o++) {

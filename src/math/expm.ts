@@ -60,7 +60,8 @@ function expmFlex(m: Float64Array, t: number, out: Float64Array, ws: ExpmWorkspa
   const n = ws.n;
   const nn = n * n;
   const { a, a2, a4, a6, a8, u, v, t1, t2 } = ws;
-  const matmul = (x: Float64Array, y: Float64Array, z: Float64Array, _n: number): void => ws.mm(x, y, z);
+  // generated product for this n (no closures or arrays are created per call: this runs per point)
+  const mm = ws.mm;
   for (let k = 0; k < nn; k++) a[k] = t * (m[k] as number);
   const eta = norm1(a, n);
   if (!Number.isFinite(eta)) {
@@ -79,50 +80,42 @@ function expmFlex(m: Float64Array, t: number, out: Float64Array, ws: ExpmWorkspa
     for (let k = 0; k < nn; k++) a[k] = (a[k] as number) * f;
   }
   const b = B[deg];
-  matmul(a, a, a2, n);
+  mm(a, a, a2);
   if (deg === 13) {
-    matmul(a2, a2, a4, n);
-    matmul(a4, a2, a6, n);
+    mm(a2, a2, a4);
+    mm(a4, a2, a6);
     const [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13] = b as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     for (let k = 0; k < nn; k++) t1[k] = b13 * (a6[k] as number) + b11 * (a4[k] as number) + b9 * (a2[k] as number);
-    matmul(a6, t1, t2, n);
+    mm(a6, t1, t2);
     for (let k = 0; k < nn; k++) t2[k] = (t2[k] as number) + b7 * (a6[k] as number) + b5 * (a4[k] as number) + b3 * (a2[k] as number);
     for (let i = 0; i < n; i++) t2[i * n + i] = (t2[i * n + i] as number) + b1;
-    matmul(a, t2, u, n);
+    mm(a, t2, u);
     for (let k = 0; k < nn; k++) t1[k] = b12 * (a6[k] as number) + b10 * (a4[k] as number) + b8 * (a2[k] as number);
-    matmul(a6, t1, v, n);
+    mm(a6, t1, v);
     for (let k = 0; k < nn; k++) v[k] = (v[k] as number) + b6 * (a6[k] as number) + b4 * (a4[k] as number) + b2 * (a2[k] as number);
     for (let i = 0; i < n; i++) v[i * n + i] = (v[i * n + i] as number) + b0;
   } else {
-    // powers A^2, A^4, ... up to A^(deg-1)
-    const powers: Float64Array[] = [a2];
-    if (deg >= 5) {
-      matmul(a2, a2, a4, n);
-      powers.push(a4);
-    }
-    if (deg >= 7) {
-      matmul(a4, a2, a6, n);
-      powers.push(a6);
-    }
-    if (deg >= 9) {
-      matmul(a6, a2, a8, n);
-      powers.push(a8);
-    }
+    // U = A (b1 I + b3 A^2 + b5 A^4 + ...), V = b0 I + b2 A^2 + b4 A^4 + ...
+    if (deg >= 5) mm(a2, a2, a4);
+    if (deg >= 7) mm(a4, a2, a6);
+    if (deg >= 9) mm(a6, a2, a8);
     t1.fill(0, 0, nn);
     v.fill(0, 0, nn);
     for (let i = 0; i < n; i++) {
       t1[i * n + i] = b[1] as number;
       v[i * n + i] = b[0] as number;
     }
-    powers.forEach((pw, j) => {
+    const nPowers = (deg - 1) / 2;
+    for (let j = 0; j < nPowers; j++) {
+      const pw = j === 0 ? a2 : j === 1 ? a4 : j === 2 ? a6 : a8;
       const bo = b[2 * j + 3] as number;
       const be = b[2 * j + 2] as number;
       for (let k = 0; k < nn; k++) {
         t1[k] = (t1[k] as number) + bo * (pw[k] as number);
         v[k] = (v[k] as number) + be * (pw[k] as number);
       }
-    });
-    matmul(a, t1, u, n);
+    }
+    mm(a, t1, u);
   }
   // exp(A) - I = (V - U)^-1 (V + U) - I = (V - U)^-1 (2 U): work with D = exp(A) - I, and
   // square as exp(2A) - I = 2 D + D^2. Slow modes are tiny entries of D; in the exp(A) form
@@ -139,7 +132,7 @@ function expmFlex(m: Float64Array, t: number, out: Float64Array, ws: ExpmWorkspa
     return;
   }
   for (let k = 0; k < s; k++) {
-    matmul(out, out, t2, n);
+    mm(out, out, t2);
     for (let i = 0; i < nn; i++) out[i] = 2 * (out[i] as number) + (t2[i] as number);
   }
   if (!minusIdentity) for (let i = 0; i < n; i++) out[i * n + i] = (out[i * n + i] as number) + 1;
