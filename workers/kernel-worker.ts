@@ -1,14 +1,16 @@
 /**
- * Worker-thread entry of the float64 pool. The job (operators, reduced basis matrices,
- * coefficient tables) is rebuilt once per worker from the validated spec in workerData;
- * tasks carry only a chunk range and get back one transferable buffer.
+ * Worker-thread entry of the float64 pool. On the fixed-basis path the main thread sends,
+ * once per worker, each variant's compiled problem and coefficient tables (plain typed
+ * arrays): the worker builds no operators and loads only the kernel. Per-point systems
+ * rebuild the job from the validated spec. Tasks carry only a chunk range and get back one
+ * transferable buffer.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { chunkViews } from '../src/engine/chunk.js';
-import { buildJob, chunkShape, kernelFor, type ChunkKernel, type JobSource } from '../src/engine/job.js';
-import type { Want } from '../src/engine/chunk.js';
+import { chunkViews, type ChunkShape, type Want } from '../src/engine/chunk.js';
+import { F64Kernel } from '../src/engine/f64-kernel.js';
+import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
 import type { LoadedSpec } from '../src/spec/load.js';
 
 export interface WorkerTask {
@@ -24,11 +26,38 @@ export interface WorkerTask {
   readonly crashAlways?: boolean;
 }
 
-const { spec, source, want } = workerData as { spec: LoadedSpec; source: JobSource; want: Want };
-const job = buildJob(spec, source, want);
-const kernels = new Map<number, ChunkKernel>();
+export interface WorkerSetup {
+  readonly spec: LoadedSpec;
+  readonly source: JobSource;
+  readonly want: Want;
+  /** Per variant (fixed-basis path), or undefined for per-point systems. */
+  readonly lean: ReadonlyArray<KernelData> | undefined;
+  readonly shape: Omit<ChunkShape, 'count'>;
+}
 
-export default function evaluate(task: WorkerTask): unknown {
+const setup = workerData as WorkerSetup;
+const kernels = new Map<number, ChunkKernel>();
+let fallback: ((variant: number) => ChunkKernel) | undefined;
+
+async function kernelOf(variant: number): Promise<ChunkKernel> {
+  const hit = kernels.get(variant);
+  if (hit) return hit;
+  let k: ChunkKernel;
+  const lean = setup.lean?.[variant];
+  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want);
+  else {
+    if (!fallback) {
+      const { buildJob, kernelFor } = await import('../src/engine/job.js');
+      const job = buildJob(setup.spec, setup.source, setup.want);
+      fallback = (v) => kernelFor(job, v);
+    }
+    k = fallback(variant);
+  }
+  kernels.set(variant, k);
+  return k;
+}
+
+export default async function evaluate(task: WorkerTask): Promise<unknown> {
   if (task.crashMarker && !existsSync(task.crashMarker)) {
     writeFileSync(task.crashMarker, `killed worker on chunk ${task.id}\n`);
     process.exit(1);
@@ -38,12 +67,8 @@ export default function evaluate(task: WorkerTask): unknown {
     const hog: number[][] = [];
     for (;;) hog.push(new Array<number>(1 << 20).fill(1));
   }
-  let k = kernels.get(task.variant);
-  if (!k) {
-    k = kernelFor(job, task.variant);
-    kernels.set(task.variant, k);
-  }
-  const out = chunkViews(chunkShape(job, task.count));
+  const k = await kernelOf(task.variant);
+  const out = chunkViews({ ...setup.shape, count: task.count });
   k.run(task.start, task.count, out);
   return Piscina.move(out.buffer.buffer as ArrayBuffer);
 }

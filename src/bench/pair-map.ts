@@ -81,7 +81,7 @@ export async function runEngine(g: GridSize, backendChoice: BackendChoice, optio
   let rs = 0;
   let te = 0;
   try {
-    await dispatchChunks(backend as EngineBackend, plan, shardChunks(plan), threads + 1, (_id, res) => {
+    await dispatchChunks(backend as EngineBackend, plan, shardChunks(plan), backend.lanes ?? threads + 1, (_id, res) => {
       const { count, nObs, nTimes } = res.shape;
       for (let p = 0; p < count; p++) {
         r1 += res.rates[p * nObs] as number;

@@ -23,6 +23,8 @@ export interface EngineBackend {
   /** One line for humans: threads, device, precision. */
   readonly description: string;
   readonly precision: 'float64' | 'float32';
+  /** Chunks to keep in flight (default: threads + 1). */
+  readonly lanes?: number;
   evaluate(chunk: Chunk): Promise<ChunkResult>;
   stats(): BackendStats;
   close(): Promise<void>;

@@ -48,6 +48,7 @@ export class F64Kernel {
   private readonly nzElem: Int32Array;
   private readonly nzVal: Float64Array;
   private readonly unrolled: TrajectoryKernel;
+  private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
   private readonly obsCarried: Float64Array;
 
@@ -91,6 +92,7 @@ export class F64Kernel {
     this.nzElem = Int32Array.from(nzElem);
     this.nzVal = Float64Array.from(nzVal);
     this.unrolled = trajectoryKernel(r, cp.nObs);
+    this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
     this.obsCarried = new Float64Array(cp.nObs * r);
   }
@@ -358,11 +360,19 @@ export class F64Kernel {
       this.stateFromPopulations(this.popsInit, rho0);
     }
 
-    if (this.want.trajectories && nTimes > 0) flags |= this.trajectory(out, row);
+    // modes first: a non-uniform time grid is evaluated from them when they are well
+    // conditioned (one decomposition instead of one matrix exponential per interval)
+    const wantTraj = this.want.trajectories && nTimes > 0;
+    const needModes = this.want.modes || (wantTraj && this.dt === undefined);
+    const me = this.modes;
+    const modesOk = needModes ? me.extract(g, rho0, cp.observables) : false;
+    if (wantTraj) {
+      if (this.dt === undefined && modesOk && !me.oscillating && this.modesReproduce(rho0)) this.trajectoryFromModes(out, row);
+      else flags |= this.trajectory(out, row);
+    }
 
     if (this.want.modes) {
-      const me = this.modes;
-      const ok = me.extract(g, rho0, cp.observables);
+      const ok = modesOk;
       const eig = out.eigenrates;
       const amp = out.amplitudes;
       if (!ok) {
@@ -384,6 +394,54 @@ export class F64Kernel {
     out.flags[row] = flags;
   }
 
+  /**
+   * The modes reproduce <O>(0) = o . rho0 for every observable (ss + sum_k a_k): the test that
+   * the eigenvector basis is well conditioned enough to evaluate <O>(t) from it.
+   */
+  private modesReproduce(rho0: Float64Array): boolean {
+    const cp = this.cp;
+    const me = this.modes;
+    const r = this.r;
+    for (let o = 0; o < cp.nObs; o++) {
+      let exact = 0;
+      let scale = 0;
+      for (let i = 0; i < r; i++) {
+        const x = (cp.observables[o * r + i] as number) * (rho0[i] as number);
+        exact += x;
+        scale += Math.abs(x);
+      }
+      let sum = me.steady[o] as number;
+      for (let q = 0; q < me.modeCount; q++) sum += me.amplitudes[q * cp.nObs + o] as number;
+      if (!(Math.abs(sum - exact) <= 1e-10 * scale)) return false;
+    }
+    return true;
+  }
+
+  /** <O>(t) = ss + sum_k a_k exp(-lambda_k t): one decomposition serves any time grid. */
+  private trajectoryFromModes(out: ChunkResult, row: number): void {
+    const cp = this.cp;
+    const me = this.modes;
+    const nObs = cp.nObs;
+    const times = cp.times;
+    const nT = times.length;
+    const base = row * nObs * nT;
+    const traj = out.trajectories;
+    for (let o = 0; o < nObs; o++) {
+      const ss = me.steady[o] as number;
+      for (let k = 0; k < nT; k++) traj[base + o * nT + k] = ss;
+    }
+    for (let q = 0; q < me.modeCount; q++) {
+      const rate = me.rates[q] as number;
+      for (let k = 0; k < nT; k++) {
+        const e = Math.exp(-rate * (times[k] as number));
+        for (let o = 0; o < nObs; o++) {
+          const j = base + o * nT + k;
+          traj[j] = (traj[j] as number) + (me.amplitudes[q * nObs + o] as number) * e;
+        }
+      }
+    }
+  }
+
   /** <O>(t) on the time grid; returns flag bits. */
   private trajectory(out: ChunkResult, row: number): number {
     const cp = this.cp;
@@ -402,7 +460,8 @@ export class F64Kernel {
     propagator.toCarried(this.rho0, s);
     if (this.dt !== undefined) {
       propagator.step(this.dt, prop);
-      return this.unrolled(prop, s, obs, nT, traj, base) ? 0 : FLAG_NONFINITE;
+      const kernel = propagator.shifted ? this.unrolledBlock : this.unrolled;
+      return kernel(prop, s, obs, nT, traj, base) ? 0 : FLAG_NONFINITE;
     }
     let flags = 0;
     let tPrev = 0;

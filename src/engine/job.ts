@@ -75,16 +75,40 @@ export interface ChunkKernel {
   run(start: number, count: number, out: ChunkResult, offset?: number): void;
 }
 
+/** What a float64 kernel of one variant needs: plain, structured-cloneable arrays. */
+export interface KernelData {
+  readonly cp: CompiledProblem;
+  readonly tables: CoefficientTables;
+}
+
+const kernelDataCache = new WeakMap<Job, Map<number, KernelData>>();
+
+/** Compiled problem and coefficient tables of a variant (fixed-basis path), built once per job. */
+export function kernelData(job: Job, variant: number): KernelData | undefined {
+  const v = job.grid.variants[variant];
+  if (!v) throw new Error(`variant ${variant} out of range`);
+  const cp = job.compiled[v.initial];
+  if (!cp) return undefined;
+  let cache = kernelDataCache.get(job);
+  if (!cache) {
+    cache = new Map();
+    kernelDataCache.set(job, cache);
+  }
+  let d = cache.get(variant);
+  if (!d) {
+    d = { cp, tables: new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal, { inverted: cp.initialSign === -1 }) };
+    cache.set(variant, d);
+  }
+  return d;
+}
+
 /** The float64 kernel of a variant: batched tables on the fixed-basis path, point by point otherwise. */
 export function kernelFor(job: Job, variant: number): ChunkKernel {
   const v = job.grid.variants[variant];
   if (!v) throw new Error(`variant ${variant} out of range`);
-  const cp = job.compiled[v.initial];
   const problem = job.problems[v.initial] as Problem;
-  if (cp) {
-    const tables = new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal, { inverted: cp.initialSign === -1 });
-    return new F64Kernel(cp, tables, job.want);
-  }
+  const data = kernelData(job, variant);
+  if (data) return new F64Kernel(data.cp, data.tables, job.want);
   return {
     run(start, count, out, offset = 0) {
       const { nObs, nModes, nTimes } = out.shape;

@@ -5,9 +5,10 @@ import { chunkViews } from './chunk.js';
 import { InlineBackend } from './inline-backend.js';
 import { chunkShape, kernelFor, type Job } from './job.js';
 import { WorkerBackend, type WorkerBackendOptions } from './worker-backend.js';
+import { HybridBackend } from './hybrid-backend.js';
 
-export type BackendChoice = 'auto' | 'workers' | 'inline' | 'tfjs';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'workers', 'inline', 'tfjs'];
+export type BackendChoice = 'auto' | 'workers' | 'inline' | 'hybrid' | 'tfjs';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'workers', 'inline', 'hybrid', 'tfjs'];
 
 /** Seconds a worker pool costs before it runs at full speed (threads, module loading, job rebuild, JIT warm-up in every worker), measured on a 2-core machine. */
 export const POOL_STARTUP_S = 0.5;
@@ -72,6 +73,8 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
       return { backend: new InlineBackend(job), why: 'requested with --backend inline', calibration: undefined, estimateSeconds: undefined };
     case 'workers':
       return { backend: new WorkerBackend(job, { ...options, workers: threads }), why: 'requested with --backend workers', calibration: undefined, estimateSeconds: undefined };
+    case 'hybrid':
+      return { backend: new HybridBackend(job, Math.max(1, threads - 1), options), why: 'requested with --backend hybrid', calibration: undefined, estimateSeconds: undefined };
     case 'tfjs': {
       if (perPointPath) throw new UsageError('--backend tfjs: this spin system takes the per-point path (its H0 eigenbasis depends on the parameters), which only the float64 backends evaluate');
       const be = await loadTfjsBackend(job, options.tfjs);

@@ -15,19 +15,24 @@ export const MAX_UNROLLED_R = 12;
 
 const cache = new Map<string, TrajectoryKernel>();
 
-export function trajectoryKernel(r: number, nObs: number): TrajectoryKernel {
-  const key = `${r}:${nObs}`;
+/**
+ * `blockDiagonal`: P = diag(1, P') as for deviations from the steady state (column 0 of the
+ * lower rows is zero), so those products are left out.
+ */
+export function trajectoryKernel(r: number, nObs: number, blockDiagonal = false): TrajectoryKernel {
+  const key = `${r}:${nObs}:${blockDiagonal}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const k = r <= MAX_UNROLLED_R ? generate(r, nObs) : loopKernel(r, nObs);
+  const k = r <= MAX_UNROLLED_R ? generate(r, nObs, blockDiagonal) : loopKernel(r, nObs);
   cache.set(key, k);
   return k;
 }
 
-function generate(r: number, nObs: number): TrajectoryKernel {
+function generate(r: number, nObs: number, blockDiagonal: boolean): TrajectoryKernel {
   const lines: string[] = [];
+  const j0 = blockDiagonal ? 1 : 0;
   // P rows 1..r-1
-  for (let i = 1; i < r; i++) for (let j = 0; j < r; j++) lines.push(`const p${i}_${j} = p[${i * r + j}];`);
+  for (let i = 1; i < r; i++) for (let j = j0; j < r; j++) lines.push(`const p${i}_${j} = p[${i * r + j}];`);
   for (let o = 0; o < nObs; o++) for (let j = 0; j < r; j++) lines.push(`const o${o}_${j} = obs[${o * r + j}];`);
   for (let j = 0; j < r; j++) lines.push(`let s${j} = rho0[${j}];`);
   lines.push('for (let k = 0; k < nT; k++) {');
@@ -36,7 +41,7 @@ function generate(r: number, nObs: number): TrajectoryKernel {
     lines.push(`  out[base + ${o} * nT + k] = ${terms};`);
   }
   for (let i = 1; i < r; i++) {
-    const terms = Array.from({ length: r }, (_, j) => `p${i}_${j} * s${j}`).join(' + ');
+    const terms = Array.from({ length: r - j0 }, (_, j) => `p${i}_${j + j0} * s${j + j0}`).join(' + ');
     lines.push(`  const n${i} = ${terms};`);
   }
   for (let i = 1; i < r; i++) lines.push(`  s${i} = n${i};`);

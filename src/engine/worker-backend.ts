@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { rangeDescription } from '../sweep/grid.js';
 import { EngineError, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
-import { chunkShape, type Job } from './job.js';
+import { chunkShape, kernelData, type Job } from './job.js';
 
 export interface WorkerBackendOptions {
   /** Threads (default: available parallelism). */
@@ -48,7 +48,13 @@ export class WorkerBackend implements EngineBackend {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
-      workerData: { spec: job.spec, source: job.source, want: job.want },
+      workerData: {
+        spec: job.spec,
+        source: job.source,
+        want: job.want,
+        lean: job.model.path === 'fixed-basis' ? job.grid.variants.map((_, v) => kernelData(job, v)) : undefined,
+        shape: (({ count: _c, ...rest }) => rest)(chunkShape(job, 1)),
+      },
       ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
     });
     this.description = `piscina pool, ${threads} worker thread${threads === 1 ? '' : 's'}, float64`;

@@ -121,3 +121,85 @@ export function toSparse(s: RealSuperoperator, size: number, relTol = 1e-14): Sp
   for (const v of s.dense) big = Math.max(big, Math.abs(v));
   return SparseMatrix.fromDense(s.dense, size, relTol * big);
 }
+
+/**
+ * Both relaxation forms of one term at once, X -> [Adag, [B, X]] and X -> [Adag, {B, X}], in
+ * the real basis (real parts; see superoperatorFromAction). B X and X B are shared between
+ * the two, basis operators are applied by their non-zeros, and no matrix is allocated per
+ * basis element: building a three-spin model (hundreds of terms) is dominated by this.
+ */
+export function relaxationForms(basis: OperatorBasis, aDag: CMatrix, b: CMatrix): { dc: Float64Array; thermal: Float64Array } {
+  const n = basis.dim;
+  const size = basis.size;
+  const dc = new Float64Array(size * size);
+  const thermal = new Float64Array(size * size);
+  const nn = n * n;
+  const bxr = new Float64Array(nn);
+  const bxi = new Float64Array(nn);
+  const xbr = new Float64Array(nn);
+  const xbi = new Float64Array(nn);
+  const yr = new Float64Array(nn);
+  const yi = new Float64Array(nn);
+  const zr = new Float64Array(nn);
+  const zi = new Float64Array(nn);
+  const { re: ar, im: ai } = aDag;
+  const { re: br, im: bi } = b;
+  const aNzList: number[] = [];
+  for (let k = 0; k < nn; k++) if ((ar[k] as number) !== 0 || (ai[k] as number) !== 0) aNzList.push(k);
+  const aNz = Int32Array.from(aNzList);
+  basis.operators.forEach((op, col) => {
+    bxr.fill(0);
+    bxi.fill(0);
+    xbr.fill(0);
+    xbi.fill(0);
+    for (const e of op.entries) {
+      // (B X)[r][e.j] += B[r][e.i] x ; (X B)[e.i][c] += x B[e.j][c]
+      for (let r = 0; r < n; r++) {
+        const pr = br[r * n + e.i] as number;
+        const pi = bi[r * n + e.i] as number;
+        bxr[r * n + e.j] = (bxr[r * n + e.j] as number) + pr * e.re - pi * e.im;
+        bxi[r * n + e.j] = (bxi[r * n + e.j] as number) + pr * e.im + pi * e.re;
+        const qr = br[e.j * n + r] as number;
+        const qi = bi[e.j * n + r] as number;
+        xbr[e.i * n + r] = (xbr[e.i * n + r] as number) + e.re * qr - e.im * qi;
+        xbi[e.i * n + r] = (xbi[e.i * n + r] as number) + e.re * qi + e.im * qr;
+      }
+    }
+    for (const sign of [-1, 1]) {
+      for (let k = 0; k < nn; k++) {
+        yr[k] = (bxr[k] as number) + sign * (xbr[k] as number);
+        yi[k] = (bxi[k] as number) + sign * (xbi[k] as number);
+      }
+      // Z = Adag Y - Y Adag, over the non-zeros of Adag (eigenoperator components are sparse)
+      zr.fill(0);
+      zi.fill(0);
+      for (let z = 0; z < aNz.length; z++) {
+        const idx = aNz[z] as number;
+        const r = Math.floor(idx / n);
+        const k = idx % n;
+        const pr = ar[idx] as number;
+        const pi = ai[idx] as number;
+        for (let c = 0; c < n; c++) {
+          // Z[r][c] += Adag[r][k] Y[k][c]
+          const y1r = yr[k * n + c] as number;
+          const y1i = yi[k * n + c] as number;
+          zr[r * n + c] = (zr[r * n + c] as number) + pr * y1r - pi * y1i;
+          zi[r * n + c] = (zi[r * n + c] as number) + pr * y1i + pi * y1r;
+          // Z[c][k] -= Y[c][r] Adag[r][k]
+          const y2r = yr[c * n + r] as number;
+          const y2i = yi[c * n + r] as number;
+          zr[c * n + k] = (zr[c * n + k] as number) - (y2r * pr - y2i * pi);
+          zi[c * n + k] = (zi[c * n + k] as number) - (y2r * pi + y2i * pr);
+        }
+      }
+      const target = sign < 0 ? dc : thermal;
+      // S[a][col] = Re Tr(B_a Z) = Re sum_{ij} B_a[i][j] Z[j][i]
+      basis.operators.forEach((bo, a) => {
+        let s = 0;
+        for (const e of bo.entries) s += e.re * (zr[e.j * n + e.i] as number) - e.im * (zi[e.j * n + e.i] as number);
+        target[a * size + col] = s;
+      });
+    }
+  });
+  return { dc, thermal };
+}

@@ -1,7 +1,7 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
 import { OperatorBasis } from '../liouville/operator-basis.js';
 import { SparseMatrix, sparseSum } from '../liouville/sparse-matrix.js';
-import { commutatorOfAnticommutator, doubleCommutator, toSparse } from '../liouville/superoperators.js';
+import { relaxationForms, toSparse } from '../liouville/superoperators.js';
 import { SpinSystem } from '../spin/spin-system.js';
 import { betaOf } from './constants.js';
 import {
@@ -101,10 +101,8 @@ export interface GeneratorModel {
 const HALF = -0.5;
 
 function superTerms(basis: OperatorBasis, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
-  const aDag = adjoint(aComp);
-  const dc = doubleCommutator(basis, aDag, bComp);
-  const th = commutatorOfAnticommutator(basis, aDag, bComp);
-  return { dc: toSparse(dc, basis.size).scaled(HALF), thermal: toSparse(th, basis.size).scaled(HALF) };
+  const { dc, thermal } = relaxationForms(basis, adjoint(aComp), bComp);
+  return { dc: toSparse({ dense: dc, maxImag: 0 }, basis.size).scaled(HALF), thermal: toSparse({ dense: thermal, maxImag: 0 }, basis.size).scaled(HALF) };
 }
 
 /** Canonical sign: first entry (relative to the part scale) that is non-zero decides. */

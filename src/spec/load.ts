@@ -117,7 +117,7 @@ export function validateSpecObject(raw: unknown, source?: string, doc?: Document
   if (!parsed.success) {
     const issues: SpecIssue[] = specIssuesOf(parsed.error.issues, raw).map((i) => ({
       path: formatPath(i.path) + lineOf(doc, lc, i.path),
-      message: i.message,
+      message: i.message + flowCommaHint(i.path, valueAt(raw, i.path)),
     }));
     throw new SpecError(dedupe(issues), source);
   }
@@ -129,6 +129,13 @@ export function validateSpecObject(raw: unknown, source?: string, doc?: Document
     );
   }
   return checked;
+}
+
+/** Unbalanced parentheses in a key or value: a YAML flow collection split `singlet(a,b)` at its comma. */
+function flowCommaHint(path: ReadonlyArray<PropertyKey>, given: unknown): string {
+  const unbalanced = (x: unknown): boolean => typeof x === 'string' && (x.split('(').length !== x.split(')').length);
+  if (!path.some(unbalanced) && !unbalanced(given)) return '';
+  return ' (in a YAML flow collection { ... } or [ ... ] a comma inside parentheses splits the entry: quote the expression, e.g. "singlet(a,b)")';
 }
 
 function dedupe(issues: SpecIssue[]): SpecIssue[] {

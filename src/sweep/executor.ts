@@ -151,7 +151,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       );
     }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, (threads ?? 2) + 1);
+    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();
