@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/backend.js';
 import type { ChunkResult } from '../../src/engine/chunk.js';
 import { createJob } from '../../src/engine/create-job.js';
+import { HybridBackend } from '../../src/engine/hybrid-backend.js';
 import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
@@ -54,6 +55,16 @@ describe('worker pool', () => {
       expect(pool.stats().retries).toBe(0);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('the hybrid backend (main thread plus pool) gives the same bits', async () => {
+    const hybrid = new HybridBackend(job, 1);
+    try {
+      expectIdentical(await evaluateAll(hybrid), reference);
+      expect(hybrid.stats().points).toBe(6000);
+    } finally {
+      await hybrid.close();
     }
   });
 
