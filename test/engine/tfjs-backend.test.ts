@@ -147,7 +147,7 @@ for (const prefer of ['cpu', 'wasm'] as const) {
         RS_per_s: number;
         Iz_total_eq: number;
       }
-      const ref = JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'reference', 'qutip_pair_vectors.json'), 'utf8')) as { cases: Case[] };
+      const ref = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'qutip', 'qutip_pair_vectors.json'), 'utf8')) as { cases: Case[] };
       expect(ref.cases.length).toBe(28);
       const recomputed: string[] = [];
       for (const c of ref.cases) {
