@@ -3,7 +3,7 @@ import type { GeneratorModel, CompactTerm } from '../physics/generator-model.js'
 import type { Derived, PointBatch } from '../physics/scalar.js';
 import { spectralBatch, spectralDeps, type SpectralDensity } from '../physics/spectral-density.js';
 import { TEMPERATURE } from '../physics/system-description.js';
-import { evenPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
+import { evenDependsOnTemperature, evenPart, hasThermalPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
 import type { GridDim, SweepGrid } from '../sweep/grid.js';
 
 /**
@@ -55,9 +55,18 @@ function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointB
   return { batch: { size, columns }, strides };
 }
 
-function tabulate(grid: SweepGrid, deps: Iterable<string>, fill: (b: PointBatch) => Float64Array | number, width = 1): FactorTable {
+/** Sub-grid batches by dimension set: the (T, B0) grid is shared by many tables. */
+type BatchCache = Map<string, { batch: PointBatch; strides: Int32Array }>;
+
+function tabulate(grid: SweepGrid, deps: Iterable<string>, fill: (b: PointBatch) => Float64Array | number, width = 1, cache?: BatchCache): FactorTable {
   const dims = depsToDims(grid, deps);
-  const { batch, strides } = subGridBatch(grid, dims);
+  const key = dims.join(',');
+  let sub = cache?.get(key);
+  if (!sub) {
+    sub = subGridBatch(grid, dims);
+    cache?.set(key, sub);
+  }
+  const { batch, strides } = sub;
   const v = fill(batch);
   const data = typeof v === 'number' ? new Float64Array(batch.size * width).fill(v) : v;
   if (data.length !== batch.size * width) throw new Error('factor table size mismatch');
@@ -111,6 +120,7 @@ export class CoefficientTables {
     this.thermal = thermal;
     this.nTerms = compact.length;
     const cache = new Map<string, number>();
+    const batches: BatchCache = new Map();
     const add = (key: string, make: () => FactorTable): number => {
       const hit = cache.get(key);
       if (hit !== undefined) return hit;
@@ -127,25 +137,28 @@ export class CoefficientTables {
       if (!strength) throw new Error('strength index out of range');
       let sid = strengthIds.get(strength.value);
       if (sid === undefined) {
-        sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b)));
+        sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b), 1, batches));
         strengthIds.set(strength.value, sid);
       }
       const fdeps = frequencyDeps(model, c.frequency);
       const jid = add(`J${c.spectral}|${c.frequency}`, () =>
-        tabulate(grid, [...spectralDeps(sd), ...fdeps], (b) => spectralBatch(sd, frequencyBatch(model, c.frequency, b), b, new Float64Array(b.size))),
+        tabulate(grid, [...spectralDeps(sd), ...fdeps], (b) => spectralBatch(sd, frequencyBatch(model, c.frequency, b), b, new Float64Array(b.size)), 1, batches),
       );
-      const tid = add(`${c.part}${c.frequency}`, () =>
-        tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
+      // the even part is 1 except for bengs-levitt, the odd part 0 for the semiclassical
+      // models: those factors are constants, not (T, B0) tables
+      const constant = c.part === 'dc' ? (evenDependsOnTemperature(thermal) ? undefined : 1) : hasThermalPart(thermal) ? undefined : 0;
+      const tid = add(constant !== undefined ? `const${constant}` : `${c.part}${c.frequency}`, () =>
+        constant !== undefined ? tabulate(grid, [], () => constant) : tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
           const w = frequencyBatch(model, c.frequency, b);
           const temps = b.columns[TEMPERATURE];
           const out = new Float64Array(b.size);
+          const factor = c.part === 'dc' ? (x: number): number => evenPart(thermal, x) : (x: number): number => oddPart(thermal, x);
           for (let i = 0; i < b.size; i++) {
-            const T = typeof temps === 'number' ? temps : (temps as Float64Array)[i] as number;
-            const x = betaOf(T) * (typeof w === 'number' ? w : (w[i] as number));
-            out[i] = c.part === 'dc' ? evenPart(thermal, x) : oddPart(thermal, x);
+            const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+            out[i] = factor(betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)));
           }
           return out;
-        }),
+        }, 1, batches),
       );
       this.termTables[3 * k] = sid;
       this.termTables[3 * k + 1] = jid;
@@ -159,18 +172,19 @@ export class CoefficientTables {
     const populations = (sign: 1 | -1) => (b: PointBatch): Float64Array => {
       const temps = b.columns[TEMPERATURE];
       const thetas = es.parts.map((p) => p.theta.batch(b));
+      const nParts = thetas.length;
       const out = new Float64Array(b.size * nStates);
       const e = new Float64Array(nStates);
       for (let i = 0; i < b.size; i++) {
         const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
         const beta = betaOf(T);
         e.fill(0);
-        es.parts.forEach((_, m) => {
+        for (let m = 0; m < nParts; m++) {
           const th = thetas[m] as Float64Array | number;
           const t = typeof th === 'number' ? th : (th[i] as number);
           const em = es.energies[m] as Float64Array;
           for (let k = 0; k < nStates; k++) e[k] = (e[k] as number) + t * (em[k] as number);
-        });
+        }
         // shift by the extreme level so that millikelvin temperatures do not overflow
         let ref = sign > 0 ? Infinity : -Infinity;
         for (let k = 0; k < nStates; k++) ref = sign > 0 ? Math.min(ref, e[k] as number) : Math.max(ref, e[k] as number);
@@ -180,14 +194,15 @@ export class CoefficientTables {
           out[i * nStates + k] = w;
           z += w;
         }
-        for (let k = 0; k < nStates; k++) out[i * nStates + k] = (out[i * nStates + k] as number) / z;
+        const iz = 1 / z;
+        for (let k = 0; k < nStates; k++) out[i * nStates + k] = (out[i * nStates + k] as number) * iz;
       }
       return out;
     };
     this.populationTables = {
-      thermal: add('pop+', () => tabulate(grid, popDeps, populations(1), nStates)),
+      thermal: add('pop+', () => tabulate(grid, popDeps, populations(1), nStates, batches)),
       // only a spec whose initial state is `inverted` needs these (exp per level per point)
-      inverted: options.inverted ? add('pop-', () => tabulate(grid, popDeps, populations(-1), nStates)) : undefined,
+      inverted: options.inverted ? add('pop-', () => tabulate(grid, popDeps, populations(-1), nStates, batches)) : undefined,
     };
   }
 }

@@ -3,7 +3,7 @@ import { ModeExtractor } from '../evaluate/mode-extractor.js';
 import { Propagator } from '../evaluate/propagator.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import type { CompiledProblem } from './compiled-problem.js';
-import { type CoefficientTables, TableCursor } from './coefficient-tables.js';
+import { type CoefficientTables, type FactorTable, TableCursor } from './coefficient-tables.js';
 import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.js';
 import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
 
@@ -74,7 +74,6 @@ export class F64Kernel {
     this.dt = uniformStep(cp.times);
     this.sqrtD = Math.sqrt(cp.dim);
     this.tableData = tables.tables.map((t) => t.data);
-    this.unitTable = tables.tables.map((t) => t.data.every((v) => v === 1));
     const nzTerm: number[] = [];
     const nzElem: number[] = [];
     const nzVal: number[] = [];
@@ -111,27 +110,25 @@ export class F64Kernel {
     }
   }
 
-  /** Tables whose every entry is 1 (skipped in products). */
-  private readonly unitTable: boolean[];
   private scratchSize = 0;
   private dimIdx: Int32Array[] = [];
-  private tabIdx: Int32Array[] = [];
-  private coefCols: Float64Array[] = [];
+  private fused: FusedRates | undefined;
 
   /**
-   * Projection rates and Boltzmann values only, structure-of-arrays over the chunk: first
-   * every table's index for every point, then one tight loop per term and per output.
-   * Short monomorphic loops are what the JIT makes fast; this path needs no generator.
+   * Projection rates and Boltzmann values only. rate_O(p) = -sum_k w_kO S_k J_k Th_k is a
+   * sum of products of per-axis tables; terms sharing their strength and thermal tables are
+   * fused once into one table over the spectral density's axes (constant factors folded in),
+   * and Boltzmann values into one table over (T, B0, ...) per observable. Per point that
+   * leaves a few table look-ups, in short monomorphic loops over the chunk.
    */
   private runRatesOnly(start: number, count: number, out: ChunkResult, offset: number): void {
     const grid = this.tables.grid;
     const nDims = grid.dims.length;
-    const tables = this.tables.tables;
+    const fused = (this.fused ??= fuseRates(this.cp, this.tables, this.want.rates));
     if (count > this.scratchSize) {
       this.scratchSize = count;
       this.dimIdx = Array.from({ length: nDims }, () => new Int32Array(count));
-      this.tabIdx = tables.map(() => new Int32Array(count));
-      this.coefCols = Array.from({ length: this.cp.nTerms }, () => new Float64Array(count));
+      for (const t of fused.tables) t.idx = new Int32Array(count);
     }
     // dimension indices by an odometer
     const lengths = grid.dims.map((d) => d.length);
@@ -147,66 +144,54 @@ export class F64Kernel {
         cur[k] = 0;
       }
     }
-    const cp = this.cp;
-    const nObs = cp.nObs;
-    const tt = this.tables.termTables;
-    // only the terms that move a projection rate, and only tables that are not all ones
-    // (the dc factor of rodin-abergel, for instance)
-    const used = new Set<number>([this.tables.populationTables.thermal]);
-    const terms: number[] = [];
-    for (let k = 0; k < cp.nTerms; k++) {
-      let any = false;
-      for (let o = 0; o < nObs; o++) if ((cp.rateWeights[k * nObs + o] as number) !== 0) any = true;
-      if (!any || !this.want.rates) continue;
-      terms.push(k);
-      for (let j = 0; j < 3; j++) if (!this.unitTable[tt[3 * k + j] as number]) used.add(tt[3 * k + j] as number);
-    }
-    for (const ti of used) {
-      const t = tables[ti];
-      if (!t) continue;
-      const idx = this.tabIdx[ti] as Int32Array;
+    for (const t of fused.tables) {
+      const idx = t.idx as Int32Array;
       idx.fill(0, 0, count);
-      for (const k of t.dims) {
-        const s = t.strides[k] as number;
+      for (let k = 0; k < nDims; k++) {
+        const st = t.strides[k] as number;
+        if (st === 0) continue;
         const di = this.dimIdx[k] as Int32Array;
-        for (let p = 0; p < count; p++) idx[p] = (idx[p] as number) + (di[p] as number) * s;
+        for (let p = 0; p < count; p++) idx[p] = (idx[p] as number) + (di[p] as number) * st;
       }
     }
-    for (const k of terms) {
-      const c = this.coefCols[k] as Float64Array;
-      c.fill(1, 0, count);
-      for (let j = 0; j < 3; j++) {
-        const ti = tt[3 * k + j] as number;
-        if (this.unitTable[ti]) continue;
-        const ix = this.tabIdx[ti] as Int32Array;
-        const d = this.tableData[ti] as Float64Array;
-        for (let p = 0; p < count; p++) c[p] = (c[p] as number) * (d[ix[p] as number] as number);
-      }
-    }
+    const nObs = this.cp.nObs;
+    const rates = out.rates;
+    const boltz = out.boltzmann;
     for (let o = 0; o < nObs; o++) {
-      const rates = out.rates;
       for (let p = 0; p < count; p++) rates[(offset + p) * nObs + o] = 0;
-      if (this.want.rates) {
-        for (const k of terms) {
-          const w = -(cp.rateWeights[k * nObs + o] as number);
-          if (w === 0) continue;
-          const c = this.coefCols[k] as Float64Array;
+      for (const prod of fused.rates[o] ?? []) {
+        const f0 = fused.tables[prod[0] as number] as FusedTable;
+        const d0 = f0.data;
+        const i0 = f0.idx as Int32Array;
+        if (prod.length === 1) {
           for (let p = 0; p < count; p++) {
             const j = (offset + p) * nObs + o;
-            rates[j] = (rates[j] as number) + w * (c[p] as number);
+            rates[j] = (rates[j] as number) + (d0[i0[p] as number] as number);
+          }
+        } else {
+          const f1 = fused.tables[prod[1] as number] as FusedTable;
+          const d1 = f1.data;
+          const i1 = f1.idx as Int32Array;
+          if (prod.length === 2) {
+            for (let p = 0; p < count; p++) {
+              const j = (offset + p) * nObs + o;
+              rates[j] = (rates[j] as number) + (d0[i0[p] as number] as number) * (d1[i1[p] as number] as number);
+            }
+          } else {
+            const f2 = fused.tables[prod[2] as number] as FusedTable;
+            const d2 = f2.data;
+            const i2 = f2.idx as Int32Array;
+            for (let p = 0; p < count; p++) {
+              const j = (offset + p) * nObs + o;
+              rates[j] = (rates[j] as number) + (d0[i0[p] as number] as number) * (d1[i1[p] as number] as number) * (d2[i2[p] as number] as number);
+            }
           }
         }
       }
-      const pid = this.tables.populationTables.thermal;
-      const pidx = this.tabIdx[pid] as Int32Array;
-      const pops = this.tableData[pid] as Float64Array;
-      const boltz = out.boltzmann;
-      for (let p = 0; p < count; p++) {
-        const base = pidx[p] as number;
-        let b = 0;
-        for (let i = 0; i < cp.nStates; i++) b += (pops[base + i] as number) * (cp.boltzmannWeights[i * nObs + o] as number);
-        boltz[(offset + p) * nObs + o] = b;
-      }
+      const bt = fused.tables[fused.boltzmann[o] as number] as FusedTable;
+      const bd = bt.data;
+      const bi = bt.idx as Int32Array;
+      for (let p = 0; p < count; p++) boltz[(offset + p) * nObs + o] = bd[bi[p] as number] as number;
     }
     out.flags.fill(0, offset, offset + count);
   }
@@ -494,4 +479,117 @@ export class F64Kernel {
     if (!Number.isFinite(sum)) flags |= FLAG_NONFINITE;
     return flags;
   }
+}
+
+/** A factor table of the rates-only path, with its per-point index array for the current chunk. */
+interface FusedTable {
+  readonly data: Float64Array;
+  /** Stride of each grid dimension (0 where the table does not depend on it). */
+  readonly strides: Int32Array;
+  idx: Int32Array | undefined;
+}
+
+interface FusedRates {
+  readonly tables: FusedTable[];
+  /** Per observable: products of fused table ids; their sum is the projection rate (sign folded in). */
+  readonly rates: number[][][];
+  /** Per observable: table id of the Boltzmann value. */
+  readonly boltzmann: number[];
+}
+
+/** Fuse the rate terms and the Boltzmann weights into as few per-axis tables as possible. */
+function fuseRates(cp: CompiledProblem, ct: CoefficientTables, wantRates: boolean): FusedRates {
+  const nDims = ct.grid.dims.length;
+  const tables: FusedTable[] = [];
+  const fromFactor = (id: number): FusedTable => {
+    const t = ct.tables[id] as FactorTable;
+    const strides = new Int32Array(nDims);
+    for (const k of t.dims) strides[k] = t.strides[k] as number;
+    return { data: t.data, strides, idx: undefined };
+  };
+  const tableIds = new Map<number, number>();
+  const useFactor = (id: number): number => {
+    let f = tableIds.get(id);
+    if (f === undefined) {
+      tables.push(fromFactor(id));
+      f = tables.length - 1;
+      tableIds.set(id, f);
+    }
+    return f;
+  };
+  // a table with one value everywhere (no axes, or e.g. the dc factor 1 of rodin-abergel) is a constant
+  const constCache = new Map<number, boolean>();
+  const isConst = (id: number): boolean => {
+    let c = constCache.get(id);
+    if (c === undefined) {
+      const d = (ct.tables[id] as FactorTable).data;
+      const v0 = d[0] as number;
+      c = d.every((v) => v === v0);
+      constCache.set(id, c);
+    }
+    return c;
+  };
+  const constValue = (id: number): number => (ct.tables[id] as FactorTable).data[0] as number;
+  const nObs = cp.nObs;
+  const tt = ct.termTables;
+  const rates: number[][][] = [];
+  for (let o = 0; o < nObs; o++) {
+    // group: (strength table | const, thermal table | const, dims of the spectral table)
+    const groups = new Map<string, { a: number | undefined; c: number | undefined; b: number; entries: Array<[number, number]> }>();
+    for (let k = 0; wantRates && k < cp.nTerms; k++) {
+      const w = -(cp.rateWeights[k * nObs + o] as number);
+      if (w === 0) continue;
+      const a = tt[3 * k] as number;
+      const b = tt[3 * k + 1] as number;
+      const c = tt[3 * k + 2] as number;
+      let weight = w;
+      if (isConst(a)) weight *= constValue(a);
+      if (isConst(c)) weight *= constValue(c);
+      if (weight === 0) continue;
+      const bt = ct.tables[b] as FactorTable;
+      const key = `${isConst(a) ? '-' : a}|${isConst(c) ? '-' : c}|${bt.dims.join(',')}|${Array.from(bt.strides).join(',')}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { a: isConst(a) ? undefined : a, c: isConst(c) ? undefined : c, b, entries: [] };
+        groups.set(key, g);
+      }
+      g.entries.push([weight, b]);
+    }
+    const prods: number[][] = [];
+    for (const g of groups.values()) {
+      const bt = ct.tables[g.b] as FactorTable;
+      const data = new Float64Array(bt.data.length);
+      for (const [w, b] of g.entries) {
+        const d = (ct.tables[b] as FactorTable).data;
+        for (let j = 0; j < data.length; j++) data[j] = (data[j] as number) + w * (d[j] as number);
+      }
+      const strides = new Int32Array(nDims);
+      for (const k of bt.dims) strides[k] = bt.strides[k] as number;
+      tables.push({ data, strides, idx: undefined });
+      const prod = [tables.length - 1];
+      if (g.a !== undefined) prod.push(useFactor(g.a));
+      if (g.c !== undefined) prod.push(useFactor(g.c));
+      prods.push(prod);
+    }
+    rates.push(prods);
+  }
+  // Boltzmann values: sum_i pops_i (o . P_i), tabulated over the population table's axes
+  const pt = ct.tables[ct.populationTables.thermal] as FactorTable;
+  const nStates = cp.nStates;
+  const rowsOf = pt.data.length / nStates;
+  const boltzmann: number[] = [];
+  for (let o = 0; o < nObs; o++) {
+    const data = new Float64Array(rowsOf);
+    for (let j = 0; j < rowsOf; j++) {
+      let b = 0;
+      for (let i = 0; i < nStates; i++) b += (pt.data[j * nStates + i] as number) * (cp.boltzmannWeights[i * nObs + o] as number);
+      data[j] = b;
+    }
+    // the population table's strides count nStates values per point
+    const strides = new Int32Array(nDims);
+    for (const k of pt.dims) strides[k] = (pt.strides[k] as number) / nStates;
+    tables.push({ data, strides, idx: undefined });
+    boltzmann.push(tables.length - 1);
+  }
+  return { tables, rates, boltzmann };
 }

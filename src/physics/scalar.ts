@@ -80,6 +80,17 @@ export function derived(inputs: readonly Scalar[], fn: (...v: number[]) => numbe
       const cols = inputs.map((s) => evalScalarBatch(s, b));
       if (cols.every((c) => typeof c === 'number')) return fn(...(cols as number[]));
       const out = new Float64Array(b.size);
+      // one and two inputs without a spread per point (tables of 1e5 points are built this way)
+      if (cols.length === 1) {
+        const c0 = cols[0] as Float64Array;
+        for (let i = 0; i < b.size; i++) out[i] = fn(c0[i] as number);
+        return out;
+      }
+      if (cols.length === 2) {
+        const [c0, c1] = cols as [Float64Array | number, Float64Array | number];
+        for (let i = 0; i < b.size; i++) out[i] = fn(at(c0, i), at(c1, i));
+        return out;
+      }
       const args = new Array<number>(cols.length);
       for (let i = 0; i < b.size; i++) {
         for (let k = 0; k < cols.length; k++) args[k] = at(cols[k] as Float64Array | number, i);
