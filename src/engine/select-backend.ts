@@ -99,8 +99,8 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
   const pool = POOL_STARTUP_S + (points * cal.perPoint) / threads;
   if (threads > 1 && pool < inline) {
     return {
-      backend: new WorkerBackend(job, { ...options, workers: threads }),
-      why: `float64 worker pool: ${threads} threads, estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`,
+      backend: new HybridBackend(job, threads - 1, options),
+      why: `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`,
       calibration: cal,
       estimateSeconds: pool,
     };
