@@ -187,13 +187,16 @@ export function parseSpecText(text: string, source = '<spec>', overrides?: (raw:
   return { ...checked, source, text };
 }
 
-export function loadSpecFile(path: string, overrides?: (raw: Record<string, unknown>) => void): LoadedSpec {
-  let text: string;
+/** The text of a spec file; a missing or unreadable file is a SpecError (exit code 2). */
+export function readSpecText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SpecError([{ path: '(file)', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` }], path);
   }
-  return parseSpecText(text, path, overrides);
+}
+
+export function loadSpecFile(path: string, overrides?: (raw: Record<string, unknown>) => void): LoadedSpec {
+  return parseSpecText(readSpecText(path), path, overrides);
 }

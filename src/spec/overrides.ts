@@ -39,3 +39,12 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
     if (raw.sweep && typeof raw.sweep === 'object') delete (raw.sweep as Record<string, unknown>)[o.name];
   }
 }
+
+/** Every --set must name a parameter that some field uses (or thermalization / initial). */
+export function checkOverridesUsed(overrides: readonly Override[], used: ReadonlySet<string>, specPath: string): void {
+  for (const s of overrides) {
+    if (s.name !== 'thermalization' && s.name !== 'initial' && !used.has(s.name)) {
+      throw new UsageError(`--set ${s.name}=...: no field of ${specPath} uses a parameter named '${s.name}' (used: ${[...used].join(', ')})`);
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createJob } from '../engine/create-job.js';
@@ -6,8 +6,9 @@ import type { EngineBackend } from '../engine/backend.js';
 import type { ChunkResult } from '../engine/chunk.js';
 import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
-import { SpecError, UsageError } from '../spec/errors.js';
-import type { Override } from '../spec/overrides.js';
+import { UsageError } from '../spec/errors.js';
+import { checkOverridesUsed, type Override } from '../spec/overrides.js';
+import { readSpecText } from '../spec/load.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { finalizeRun, type FinalizeResult } from './finalize.js';
@@ -60,19 +61,8 @@ const OUTPUT_FILES = ['surfaces.nc', 'trajectories.nc', 'contributions.nc', 'poi
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
 export function loadJob(specPath: string, sets: readonly Override[]): Job {
-  let text: string;
-  try {
-    text = readFileSync(specPath, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SpecError([{ path: '(file)', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` }], specPath);
-  }
-  const job = createJob({ text, source: specPath, overrides: sets });
-  for (const s of sets) {
-    if (s.name !== 'thermalization' && s.name !== 'initial' && !job.spec.usedParameters.has(s.name)) {
-      throw new UsageError(`--set ${s.name}=...: no field of ${specPath} uses a parameter named '${s.name}'`);
-    }
-  }
+  const job = createJob({ text: readSpecText(specPath), source: specPath, overrides: sets });
+  checkOverridesUsed(sets, job.spec.usedParameters, specPath);
   return job;
 }
 

@@ -1,8 +1,7 @@
 import { evaluatePoint, type PointResult } from '../../evaluate/point.js';
 import { loadSpecFile } from '../../spec/load.js';
 import { baseParameters, buildProblem } from '../../spec/resolve.js';
-import { UsageError } from '../../spec/errors.js';
-import { applyOverrides, parseSets } from '../../spec/overrides.js';
+import { applyOverrides, checkOverridesUsed, parseSets } from '../../spec/overrides.js';
 
 export interface PointCommandOptions {
   readonly set?: string[];
@@ -13,11 +12,7 @@ export interface PointCommandOptions {
 export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout): void {
   const sets = parseSets(opts.set ?? []);
   const checked = loadSpecFile(specPath, (raw) => applyOverrides(raw, sets));
-  for (const s of sets) {
-    if (s.name !== 'thermalization' && s.name !== 'initial' && !checked.usedParameters.has(s.name)) {
-      throw new UsageError(`--set ${s.name}=...: no field of ${specPath} uses a parameter named '${s.name}' (used: ${[...checked.usedParameters].join(', ')})`);
-    }
-  }
+  checkOverridesUsed(sets, checked.usedParameters, specPath);
   const problem = buildProblem(checked);
   const params = baseParameters(checked);
   const thermal = checked.thermalizations[0];
