@@ -1,6 +1,6 @@
 import { betaOf } from '../physics/constants.js';
 import type { GeneratorModel, CompactTerm } from '../physics/generator-model.js';
-import type { Derived, PointBatch } from '../physics/scalar.js';
+import type { PointBatch } from '../physics/scalar.js';
 import { spectralBatch, spectralDeps, type SpectralDensity } from '../physics/spectral-density.js';
 import { TEMPERATURE } from '../physics/system-description.js';
 import { evenDependsOnTemperature, evenPart, hasThermalPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
@@ -128,18 +128,13 @@ export class CoefficientTables {
       cache.set(key, this.tables.length - 1);
       return this.tables.length - 1;
     };
-    const strengthIds = new Map<Derived, number>();
     this.termTables = new Int32Array(3 * compact.length);
     compact.forEach((t, k) => {
       const c = t.coefficient;
       const strength = model.strengths[c.strength];
       const sd = model.spectrals[c.spectral] as SpectralDensity;
       if (!strength) throw new Error('strength index out of range');
-      let sid = strengthIds.get(strength.value);
-      if (sid === undefined) {
-        sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b), 1, batches));
-        strengthIds.set(strength.value, sid);
-      }
+      const sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b), 1, batches));
       const fdeps = frequencyDeps(model, c.frequency);
       const jid = add(`J${c.spectral}|${c.frequency}`, () =>
         tabulate(grid, [...spectralDeps(sd), ...fdeps], (b) => spectralBatch(sd, frequencyBatch(model, c.frequency, b), b, new Float64Array(b.size)), 1, batches),

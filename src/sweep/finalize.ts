@@ -114,7 +114,6 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     thermalization: job.grid.thermalizations.join(', '),
     Conventions: 'CF-1.8',
   };
-  const sweepNames = layout.sweepDims.map((d) => d.name);
   const surfDims: NcDimension[] = [...layout.sweepDims, ...(layout.hasModes ? [layout.modeDim] : [])];
   const surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } });
   let trajectories: NcWriter | undefined;
@@ -185,7 +184,6 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     csv.abort();
     throw e;
   }
-  void sweepNames;
 }
 
 function extraAttrs(job: Job): Record<string, string | number> {
