@@ -17,7 +17,8 @@ import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
 import { createTfjsBackend, DEFAULT_TFJS_TOLERANCE, MIN_SAMPLES, pointError, sampleIndices, type TfjsBackend } from '../../src/engine/tfjs/tfjs-backend.js';
 import { ROOT } from '../helpers/cli.js';
-import { pairYaml, relErr } from '../helpers/problems.js';
+import { qutipCases, qutipCaseYaml } from '../helpers/qutip.js';
+import { relErr } from '../helpers/problems.js';
 
 const RATE_TOL = 1e-5;
 const TRAJ_TOL = 1e-5;
@@ -128,42 +129,11 @@ for (const prefer of ['cpu', 'wasm'] as const) {
     });
 
     it('matches the QuTiP peer vectors of the seed pair (rates, equilibrium, trajectories) within float32 tolerance', async () => {
-      interface Case {
-        id: string;
-        gamma_rad_per_s_per_T: number;
-        B0_T: number;
-        T_K: number;
-        b_rad_per_s: number;
-        tau_c_s: number;
-        tau_ran_s: number;
-        wrms_rad_per_s: number;
-        kappa: number;
-        thermal_model: string;
-        initial_state: string;
-        t_s: number[];
-        Iz_total: number[];
-        singlet_population: number[];
-        R1_per_s: number;
-        RS_per_s: number;
-        Iz_total_eq: number;
-      }
-      const ref = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'qutip', 'qutip_pair_vectors.json'), 'utf8')) as { cases: Case[] };
+      const ref = { cases: qutipCases() };
       expect(ref.cases.length).toBe(28);
       const recomputed: string[] = [];
       for (const c of ref.cases) {
-        const yaml = pairYaml({
-          gamma: c.gamma_rad_per_s_per_T,
-          B0: c.B0_T,
-          T: c.T_K,
-          b_hz: c.b_rad_per_s / (2 * Math.PI),
-          tau_c: c.tau_c_s,
-          rms_hz: c.wrms_rad_per_s / (2 * Math.PI),
-          tau_ran: c.tau_ran_s,
-          kappa: c.kappa,
-          thermalization: c.thermal_model === 'rodin_f_beta' ? 'rodin-abergel' : 'bengs-levitt',
-          initial: c.initial_state === 'singlet' ? 'singlet(a,b)' : 'inverted',
-          time: `{ values: [${c.t_s.join(', ')}] }`,
-        });
+        const yaml = qutipCaseYaml(c);
         const job = textJob(`${yaml}outputs: [rates, trajectories]\n`);
         const tb = await make(job);
         const r = await tb.evaluate({ id: 0, variant: 0, start: 0, count: 1 });

@@ -10,54 +10,19 @@
  * 2e-18 absolute, the reference to 6e-13..6e-12 absolute. qutip-highprecision.test.ts checks
  * trajectories against an independent 40-digit model at 1e-13.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { pairYaml, pointOf, relErr } from '../helpers/problems.js';
+import { pointOf, relErr } from '../helpers/problems.js';
+import { qutipCases, qutipCaseYaml } from '../helpers/qutip.js';
 
-interface Case {
-  id: string;
-  gamma_rad_per_s_per_T: number;
-  w0_rad_per_s: number;
-  B0_T: number;
-  T_K: number;
-  b_rad_per_s: number;
-  tau_c_s: number;
-  tau_ran_s: number;
-  wrms_rad_per_s: number;
-  kappa: number;
-  thermal_model: 'rodin_f_beta' | 'schofield_theta';
-  initial_state: 'singlet' | 'inverted_thermal';
-  t_s: number[];
-  Iz_total: number[];
-  singlet_population: number[];
-  R1_per_s: number;
-  RS_per_s: number;
-  Iz_total_eq: number;
-  singlet_population_eq: number;
-}
-
-const ref = JSON.parse(readFileSync(new URL('../fixtures/qutip/qutip_pair_vectors.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const ref = { cases: qutipCases() };
 
 describe('QuTiP peer vectors', () => {
   it('has the 28 cases', () => expect(ref.cases.length).toBe(28));
   for (const c of ref.cases) {
     it(c.id, () => {
-      const t = c.t_s;
       // w0 is given directly; gamma (its sign as for 1H) and B0 reproduce it
       expect(relErr(-c.gamma_rad_per_s_per_T * c.B0_T, c.w0_rad_per_s)).toBeLessThan(1e-12);
-      const yaml = pairYaml({
-        gamma: c.gamma_rad_per_s_per_T,
-        B0: c.B0_T,
-        T: c.T_K,
-        b_hz: c.b_rad_per_s / (2 * Math.PI),
-        tau_c: c.tau_c_s,
-        rms_hz: c.wrms_rad_per_s / (2 * Math.PI),
-        tau_ran: c.tau_ran_s,
-        kappa: c.kappa,
-        thermalization: c.thermal_model === 'rodin_f_beta' ? 'rodin-abergel' : 'bengs-levitt',
-        initial: c.initial_state === 'singlet' ? 'singlet(a,b)' : 'inverted',
-        time: `{ values: [${t.join(', ')}] }`,
-      });
+      const yaml = qutipCaseYaml(c);
       const r = pointOf(yaml);
       expect(relErr(r.rates.Mz as number, c.R1_per_s)).toBeLessThan(1e-9);
       expect(relErr(r.rates.IS as number, c.RS_per_s)).toBeLessThan(1e-9);
