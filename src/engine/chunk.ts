@@ -20,6 +20,12 @@ export const FLAG_STIFF = 2;
 export const FLAG_RECOMPUTED_F64 = 4;
 export const FLAG_MODES_FAILED = 8;
 export const FLAG_OSCILLATING = 16;
+/**
+ * The state left the physical range (an expectation value outside its operator's spectrum, a
+ * negative population), or the model is used beyond its documented validity (the
+ * high-temperature model at beta * w_max above its bound).
+ */
+export const FLAG_UNPHYSICAL = 32;
 
 export interface ChunkShape {
   readonly count: number;
