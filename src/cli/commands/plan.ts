@@ -1,11 +1,11 @@
 import { availableParallelism, freemem } from 'node:os';
-import { statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { selectBackend } from '../../engine/select-backend.js';
-import { UsageError } from '../../spec/errors.js';
 import { parseSets } from '../../spec/overrides.js';
 import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
-import { formatBytes, makePlan, parseBytes } from '../../sweep/plan.js';
+import { admit } from '../../sweep/admission.js';
+import { checkOutDir } from '../../sweep/out-dir.js';
+import { formatBytes, parseBytes } from '../../sweep/plan.js';
 import { parseBackend, parseCount } from './run.js';
 
 export interface PlanCommandOptions {
@@ -20,23 +20,12 @@ export interface PlanCommandOptions {
 /** relaxmap plan: what a run would do, measured on a short calibration, without writing anything. */
 export async function planCommand(specPath: string, opts: PlanCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const job = loadJob(specPath, parseSets(opts.set ?? []));
-  const workers = parseCount('--workers', opts.workers) ?? availableParallelism();
+  const workersGiven = parseCount('--workers', opts.workers);
+  const workers = workersGiven ?? availableParallelism();
   const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
-  const plan = makePlan(job, { memoryBytes, inFlight: workers + 1 });
-  const totalOut = plan.outputBytes.surfaces + plan.outputBytes.trajectories + plan.outputBytes.contributions + plan.outputBytes.csv;
-  const target = resolve(opts.out ?? '.');
-  let free: number | undefined;
-  try {
-    const st = statfsSync(target.endsWith('/') ? target : dirname(target + '/x'));
-    free = st.bavail * st.bsize;
-  } catch {
-    free = undefined;
-  }
-  if (free !== undefined && totalOut > free) {
-    throw new UsageError(
-      `the outputs would take about ${formatBytes(totalOut)} but ${target} has ${formatBytes(free)} free: drop trajectories from outputs, use fewer time points, or shard the run (--shard I/N) across machines`,
-    );
-  }
+  const target = opts.out !== undefined ? checkOutDir(opts.out) : resolve('.');
+  // the admission check of run (points, tables, chunk files, free space, --workers)
+  const { plan, freeBytes: free, diskBytes } = admit(job, { memoryBytes, memoryGiven: opts.memory !== undefined, ...(workersGiven ? { workers: workersGiven } : {}), threads: workers, outDir: target });
   const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
   const eta = selection.estimateSeconds;
   await selection.backend.close();
@@ -51,6 +40,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     eta_s: eta ?? null,
     outputs: plan.outputBytes,
     free_bytes: free ?? null,
+    disk_bytes: diskBytes,
     machine_free_memory: freemem(),
   };
   if (opts.json) {
