@@ -11,6 +11,13 @@ export interface SystemDescription {
   readonly couplings: readonly JCoupling[];
   readonly shifts: readonly ChemicalShift[];
   readonly mechanisms: readonly Mechanism[];
+  /**
+   * The values each parameter takes (its fixed value and its sweep axis): where chemical
+   * shifts depend on parameters, this decides whether two Zeeman groups can have equal
+   * Larmor frequencies on the grid (then the generator is built per point). Absent: only
+   * the check at each evaluated point applies.
+   */
+  readonly parameterDomain?: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface JCoupling {

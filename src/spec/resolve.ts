@@ -5,6 +5,7 @@ import type { SpectralDensity } from '../physics/spectral-density.js';
 import { densityVector, maximallyMixedVector } from '../physics/states.js';
 import type { Mechanism, SystemDescription } from '../physics/system-description.js';
 import { lookupIsotope } from '../spin/isotopes.js';
+import { axisValues } from '../sweep/axis-values.js';
 import type { Spin, SpinSystem } from '../spin/spin-system.js';
 import { problemReduction, timePoints, type InitialState, type Observable, type Problem, type TimeGrid } from '../evaluate/problem.js';
 import { SpecError, shown } from './errors.js';
@@ -59,7 +60,22 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
         return { type: 'csa', label, spin: idx(m.spin), deltaPpm: scalarOf(m.delta_ppm), eta: scalarOf(m.eta ?? 0), spectral };
     }
   });
-  return { spins, couplings, shifts, mechanisms };
+  return { spins, couplings, shifts, mechanisms, parameterDomain: parameterDomain(checked) };
+}
+
+/** The values each used parameter takes: its fixed value and its sweep axis. */
+export function parameterDomain(checked: CheckedSpec): Map<string, number[]> {
+  const params = checked.spec.parameters ?? {};
+  const sweep = checked.spec.sweep ?? {};
+  const out = new Map<string, number[]>();
+  for (const name of checked.usedParameters) {
+    const values: number[] = [];
+    if (Object.prototype.hasOwnProperty.call(params, name)) values.push(params[name] as number);
+    const axis = sweep[name];
+    if (axis) values.push(...axisValues(axis));
+    out.set(name, [...new Set(values)]);
+  }
+  return out;
 }
 
 function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem, expression: string): Float64Array {
