@@ -13,10 +13,10 @@ import {
   type EigenStructure,
 } from './eigenstructure.js';
 import { coincidentGroupsAt, h0At, h0Parts, partsCommute, zeemanCoincidence, zeemanGroups, type H0Part, type ZeemanGroup } from './hamiltonian.js';
-import { couplingPairs, type CouplingPair } from './mechanisms.js';
+import { couplingPairs, type CouplingPair, type MechanismKind } from './mechanisms.js';
 import type { Derived, ParamValues } from './scalar.js';
 import { spectralAt, spectralDeps, type SpectralDensity } from './spectral-density.js';
-import { B0, TEMPERATURE, type Mechanism, type SystemDescription } from './system-description.js';
+import { B0, TEMPERATURE, type SystemDescription } from './system-description.js';
 import { evenPart, oddPart, type ThermalModel } from './thermalization.js';
 
 export type Part = 'dc' | 'thermal';
@@ -25,7 +25,7 @@ export type Part = 'dc' | 'thermal';
 export interface TermLabel {
   readonly mechanism: number;
   readonly mechanismLabel: string;
-  readonly mechanismType: Mechanism['type'];
+  readonly mechanismType: MechanismKind;
   readonly mu: number;
   readonly operands: string;
   /** Index into GeneratorModel.frequencies (fixed-basis path) or -1 (per-point path). */
@@ -137,7 +137,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const basis = new OperatorBasis(system);
   const zeeman = zeemanGroups(system, desc);
   const parts = h0Parts(system, desc, zeeman);
-  const pairs = couplingPairs(system, desc.mechanisms);
+  const pairs = couplingPairs(system, desc.mechanisms, desc.crossCorrelations);
 
   const strengths: StrengthEntry[] = [];
   const strengthIndex = new Map<Derived, number>();
