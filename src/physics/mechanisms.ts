@@ -62,7 +62,6 @@ export interface Rank2Coupling {
   /** k as a function of `inputs` (the eta factor is not part of it). */
   readonly inputs: readonly Scalar[];
   readonly amplitude: (...v: number[]) => number;
-  readonly axial: boolean;
 }
 
 export function rank2Coupling(system: SpinSystem, m: Mechanism): Rank2Coupling | undefined {
@@ -74,7 +73,7 @@ export function rank2Coupling(system: SpinSystem, m: Mechanism): Rank2Coupling |
       const sign = Math.sign(g1 * g2);
       const amplitude =
         m.strength.kind === 'b_hz' ? (bhz: number) => -SQRT_6_5 * sign * TWO_PI * Math.abs(bhz) : (r: number) => -SQRT_6_5 * dipolarConstantFromDistance(g1, g2, r);
-      return { tensors: bilinearRank2(system, i, j), inputs: [m.strength.value], amplitude, axial: true };
+      return { tensors: bilinearRank2(system, i, j), inputs: [m.strength.value], amplitude };
     }
     case 'csa': {
       const g = system.spin(m.spin).gamma;
@@ -83,7 +82,6 @@ export function rank2Coupling(system: SpinSystem, m: Mechanism): Rank2Coupling |
         tensors: fieldRank2(system, m.spin),
         inputs: [param(B0), m.anisotropy.value],
         amplitude: (b0: number, d: number) => SQRT_3_10 * g * b0 * reducedAnisotropy(kind, d) * 1e-6,
-        axial: m.eta.kind === 'const' && m.eta.value === 0,
       };
     }
     case 'quadrupolar': {
@@ -92,7 +90,6 @@ export function rank2Coupling(system: SpinSystem, m: Mechanism): Rank2Coupling |
         tensors: bilinearRank2(system, m.spin, m.spin),
         inputs: [m.cqHz],
         amplitude: (cq: number) => SQRT_6_5 * quadrupolarFrequency(cq, spin),
-        axial: m.eta.kind === 'const' && m.eta.value === 0,
       };
     }
     case 'random_field':

@@ -5,7 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chunkViews } from '../../src/engine/chunk.js';
+import { createJob } from '../../src/engine/create-job.js';
+import { chunkShape, kernelFor } from '../../src/engine/job.js';
 import { evaluatePoint } from '../../src/evaluate/point.js';
+import { pointParams } from '../../src/sweep/grid.js';
 import { HBAR } from '../../src/physics/constants.js';
 import { parseSpecText } from '../../src/spec/load.js';
 import { baseParameters, buildProblem } from '../../src/spec/resolve.js';
@@ -61,5 +65,52 @@ describe('sweeps/deuterium.yaml', () => {
       const r = evaluatePoint(problem, { ...base, B0, tau_c: tau }, 'rodin-abergel', { populations: false });
       expect(relErr(r.rates.Dz as number, want)).toBeLessThan(1e-9);
     }
+  });
+});
+
+describe('the batched float64 kernel on cross-correlated and quadrupolar terms = one-point evaluation', () => {
+  // signed cross strengths over swept angle, anisotropy and field go through the per-axis tables
+  const yaml = `version: 1
+spins: [{ id: d, isotope: 2H }, { id: n, isotope: 15N }, { id: h, isotope: 1H }]
+parameters: { T: 300, B0: 14.1, tau: 5e-9, theta: 17, ds: -160, cq: 170e3 }
+relaxation:
+  - { type: dipolar, spins: [n, h], distance_m: 1.02e-10, tau_c: tau, label: NH }
+  - { type: csa, spin: n, delta_sigma_ppm: ds, tau_c: tau, label: CSA }
+  - { type: quadrupolar, spin: d, cq_hz: cq, tau_c: tau, label: Q }
+  - { type: dipolar, spins: [d, h], distance_m: 2.5e-10, tau_c: tau, label: DH }
+cross_correlations:
+  - { between: [NH, CSA], angle_deg: theta }
+  - { between: [Q, DH], p2: 0.4 }
+thermalization: [rodin-abergel, high-temperature]
+initial: { deviation: Ix(n) }
+observables: { trosy: Ix(n) - 2*Ix(n)*Iz(h), Dz: Iz(d), Nz: Iz(n) }
+time: { values: [0, 0.01, 0.1] }
+sweep:
+  B0: { values: [1, 23.5] }
+  theta: { values: [0, 17, 90] }
+  ds: { values: [-160, 150] }
+  cq: { values: [-170e3, 200e3] }
+outputs: [rates, eigenrates, steady_state, trajectories]
+`;
+  it('rates, steady states and trajectories to 1e-12 / 1e-10', () => {
+    const job = createJob({ text: yaml, source: 'cross', overrides: [] });
+    expect(job.model.path).toBe('fixed-basis');
+    const n = job.grid.pointsPerVariant;
+    job.grid.variants.forEach((variant, v) => {
+      const out = chunkViews(chunkShape(job, n));
+      kernelFor(job, v).run(0, n, out);
+      const problem = job.problems[variant.initial]!;
+      const { nObs, nTimes } = out.shape;
+      for (let p = 0; p < n; p++) {
+        const ref = evaluatePoint(problem, pointParams(job.grid, p), variant.thermal, { populations: false });
+        problem.observables.forEach((o, j) => {
+          expect(relErr(out.rates[p * nObs + j]!, ref.rates[o.name]!)).toBeLessThan(1e-12);
+          expect(Math.abs(out.steady[p * nObs + j]! - ref.steady_state[o.name]!)).toBeLessThan(1e-10);
+          const traj = ref.trajectories[o.name]!;
+          const scale = Math.max(...traj.map(Math.abs));
+          traj.forEach((x, t) => expect(Math.abs(out.trajectories[(p * nObs + j) * nTimes + t]! - x)).toBeLessThan(1e-11 * scale + 1e-15));
+        });
+      }
+    });
   });
 });
