@@ -342,7 +342,7 @@ export function termsAt(model: GeneratorModel, p: ParamValues, thermal: ThermalM
   if (model.path === 'per-point') return termsPerPoint(model, p, thermal);
   const hit = coincidentGroupsAt(model.zeemanGroups, p);
   if (hit) {
-    const ids = (g: ZeemanGroup): string => g.spins.map((i) => model.system.spin(i).id).join(',');
+    const ids = (g: ZeemanGroup): string => g.ids.join(',');
     throw new Error(
       `the Larmor frequencies of spins [${ids(hit[0])}] and [${ids(hit[1])}] coincide at this point, outside the parameter values the fixed-basis model was built for: build it with a parameterDomain that includes this point`,
     );

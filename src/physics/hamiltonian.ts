@@ -29,6 +29,8 @@ export const SAME_SHIFT_PPM = 1e-9;
 
 export interface ZeemanGroup {
   readonly spins: readonly number[];
+  /** Spin ids, for messages. */
+  readonly ids: readonly string[];
   readonly gamma: number;
   /** Sum of the constant shift entries (ppm). */
   readonly constPpm: number;
@@ -45,7 +47,7 @@ function sameParams(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, numbe
 }
 
 export function zeemanGroups(system: SpinSystem, desc: SystemDescription): ZeemanGroup[] {
-  const groups: Array<{ spins: number[]; gamma: number; constPpm: number; params: Map<string, number>; shifts: Scalar[] }> = [];
+  const groups: Array<{ spins: number[]; ids: string[]; gamma: number; constPpm: number; params: Map<string, number>; shifts: Scalar[] }> = [];
   system.spins.forEach((s, i) => {
     const shifts = desc.shifts.filter((x) => x.spin === i).map((x) => x.ppm);
     let constPpm = 0;
@@ -55,8 +57,10 @@ export function zeemanGroups(system: SpinSystem, desc: SystemDescription): Zeema
       else params.set(x.name, (params.get(x.name) ?? 0) + 1);
     }
     const g = groups.find((x) => x.gamma === s.gamma && Math.abs(x.constPpm - constPpm) <= SAME_SHIFT_PPM && sameParams(x.params, params));
-    if (g) g.spins.push(i);
-    else groups.push({ spins: [i], gamma: s.gamma, constPpm, params, shifts });
+    if (g) {
+      g.spins.push(i);
+      g.ids.push(s.id);
+    } else groups.push({ spins: [i], ids: [s.id], gamma: s.gamma, constPpm, params, shifts });
   });
   return groups;
 }
@@ -89,7 +93,7 @@ const MAX_SHIFT_COMBINATIONS = 1_000_000;
  * needed, or undefined when no two groups coincide anywhere on the grid.
  */
 export function zeemanCoincidence(groups: readonly ZeemanGroup[], domain: ReadonlyMap<string, readonly number[]>): string | undefined {
-  const ids = (g: ZeemanGroup): string => g.spins.map((i) => String(i)).join(',');
+  const ids = (g: ZeemanGroup): string => g.ids.join(',');
   for (let i = 0; i < groups.length; i++) {
     for (let j = i + 1; j < groups.length; j++) {
       const a = groups[i] as ZeemanGroup;
