@@ -44,7 +44,7 @@ async function kernelOf(variant: number): Promise<ChunkKernel> {
   if (hit) return hit;
   let k: ChunkKernel;
   const lean = setup.lean?.[variant];
-  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want);
+  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want, lean.sym);
   else {
     if (!fallback) {
       const { buildJob, kernelFor } = await import('../src/engine/job.js');
