@@ -512,7 +512,17 @@ export class F64Kernel {
       for (let k = 0; k < nT; k++) traj[base + o * nT + k] = ss;
     }
     const dt = this.dt;
+    // modes below 1e-17 of every observable's scale change no digit of the trajectory
+    const scale = this.initialScale;
+    for (let o = 0; o < nObs; o++) {
+      let sc = Math.abs(me.steady[o] as number);
+      for (let q = 0; q < me.trajCount; q++) sc += Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
+      scale[o] = 1e-17 * sc;
+    }
     for (let q = 0; q < me.trajCount; q++) {
+      let needed = false;
+      for (let o = 0; o < nObs && !needed; o++) needed = Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
+      if (!needed) continue;
       const rate = me.trajRate[q] as number;
       const freq = me.trajFreq[q] as number;
       if (freq === 0) {

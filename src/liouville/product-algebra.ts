@@ -295,6 +295,24 @@ export class ProductAlgebra {
     return { dc: tripDc.toSparse(n, relTol), thermal: tripTh.toSparse(n, relTol) };
   }
 
+  /** X -> (H X + X H) / 2 (real part), H given by its expansion: the mean-energy superoperator of H. */
+  anticommutator(h: Expansion, relTol = 1e-14): SparseMatrix {
+    const n = this.size;
+    const acc = new Accumulator(n);
+    const trip = new Triplets();
+    for (let col = 0; col < n; col++) {
+      for (let t = 0; t < h.index.length; t++) {
+        const q = h.index[t] as number;
+        const hr = 0.5 * (h.re[t] as number);
+        const hi = 0.5 * (h.im[t] as number);
+        this.addProduct(q, col, hr, hi, acc, 1);
+        this.addProduct(col, q, hr, hi, acc, 1);
+      }
+      acc.drain(col, trip);
+    }
+    return trip.toSparse(n, relTol);
+  }
+
   /**
    * Work estimate of relaxationForms (products of basis elements): the dense construction
    * costs about size^2 * dim, so callers can pick the cheaper one when expansions are dense.
@@ -346,6 +364,18 @@ function pauliMasks(N: number): { x: Int32Array; z: Int32Array; index: Int32Arra
     index[(xa << N) | za] = a;
   }
   return { x, z, index, nSpins: N };
+}
+
+const algebras = new WeakMap<OperatorBasis, ProductAlgebra>();
+
+/** The (cached) algebra of a basis. */
+export function algebraOf(basis: OperatorBasis, system: SpinSystem): ProductAlgebra {
+  let a = algebras.get(basis);
+  if (!a) {
+    a = new ProductAlgebra(system);
+    algebras.set(basis, a);
+  }
+  return a;
 }
 
 /** Sparse expansion of an operator in the product basis: X = sum_t (re_t + i im_t) B_{index_t}. */

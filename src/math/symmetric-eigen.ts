@@ -204,8 +204,9 @@ function tridiagonalQL(d: Float64Array, e: Float64Array, n: number, probes: Floa
           r = Math.sqrt(p * p + ei * ei);
           if (!(r > 0 && r < Infinity)) r = Math.hypot(p, ei);
           e[i + 1] = s * r;
-          s = (e[i] as number) / r;
-          c = p / r;
+          const ir = 1 / r;
+          s = ei * ir;
+          c = p * ir;
           p = c * (d[i] as number) - s * g;
           d[i + 1] = h + s * (c * g + s * (d[i] as number));
           for (let q = 0; q < m; q++) {

@@ -1,6 +1,6 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
 import { OperatorBasis } from '../liouville/operator-basis.js';
-import { expand, ProductAlgebra, Triplets } from '../liouville/product-algebra.js';
+import { algebraOf, expand, Triplets } from '../liouville/product-algebra.js';
 import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { relaxationForms, toSparse } from '../liouville/superoperators.js';
 import { SpinSystem } from '../spin/spin-system.js';
@@ -101,8 +101,6 @@ export interface GeneratorModel {
 
 const HALF = -0.5;
 
-const algebras = new WeakMap<OperatorBasis, ProductAlgebra>();
-
 /**
  * -(1/2) [A^dag, [B, .]] and -(1/2) [A^dag, {B, .}] as sparse matrices: by the product-basis
  * algebra when the operators have short expansions (always for spins 1/2 in a Zeeman
@@ -110,11 +108,7 @@ const algebras = new WeakMap<OperatorBasis, ProductAlgebra>();
  */
 function superTerms(basis: OperatorBasis, system: SpinSystem, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
   const aDag = adjoint(aComp);
-  let alg = algebras.get(basis);
-  if (!alg) {
-    alg = new ProductAlgebra(system);
-    algebras.set(basis, alg);
-  }
+  const alg = algebraOf(basis, system);
   const ea = expand(basis, aDag);
   const eb = expand(basis, bComp);
   if (alg.cost(ea, eb) < basis.size * basis.size * basis.dim) {
