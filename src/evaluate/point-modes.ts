@@ -11,6 +11,7 @@ import type { ModeExtractor } from './mode-extractor.js';
 import type { Problem } from './problem.js';
 import { buildSymmetricForm, type ReducedTerms, type SymmetricForm } from './symmetric-form.js';
 import { SymmetricModes } from './symmetric-modes.js';
+import { symmetricEigen, SymmetricWorkspace } from '../math/symmetric-eigen.js';
 
 /**
  * The symmetric route for one-point evaluation: the same form the batched kernel uses, with
@@ -100,4 +101,53 @@ export function symmetricModesAt(problem: Problem, p: ParamValues, thermal: Ther
     }
   }
   return modes.evaluate(me);
+}
+
+/**
+ * The double-commutator models at a point without a compiled form (the per-point path): the
+ * generator of deviations from rho_ref (E/d, or sigma_eq for inhomogeneous, whose source
+ * column is dropped: the double commutator annihilates E) is symmetric in the real basis.
+ * Modes by the symmetric eigensolver; false when the matrix is not symmetric to 1e-12.
+ */
+export function plainModesAt(g: Float64Array, r: number, rho0: Float64Array, ref: Float64Array, obs: Float64Array, me: ModeExtractor): boolean {
+  const nObs = me.nObs;
+  const a = new Float64Array(r * r);
+  let big = 0;
+  for (let i = 0; i < r; i++) for (let j = 1; j < r; j++) big = Math.max(big, Math.abs(g[i * r + j] as number));
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = j === 0 ? 0 : (g[i * r + j] as number);
+      const y = i === 0 ? 0 : (g[j * r + i] as number);
+      if (!(Math.abs(x - y) <= 1e-12 * big)) return false;
+      a[i * r + j] = x;
+    }
+  }
+  const probes = new Float64Array((nObs + 1) * r);
+  probes.set(obs.subarray(0, nObs * r));
+  let norm2 = 0;
+  for (let i = 0; i < r; i++) {
+    probes[nObs * r + i] = (rho0[i] as number) - (ref[i] as number);
+    norm2 += (rho0[i] as number) ** 2;
+  }
+  const lambda = new Float64Array(r);
+  if (!symmetricEigen(a, r, new SymmetricWorkspace(r), lambda, probes, nObs + 1)) return false;
+  for (let k = 0; k < r; k++) {
+    const c = probes[nObs * r + k] as number;
+    me.rawRe[k] = lambda[k] as number;
+    me.rawIm[k] = 0;
+    me.rawExc[k] = Math.abs(c);
+    for (let o = 0; o < nObs; o++) {
+      me.rawAmp[k * nObs + o] = (probes[o * r + k] as number) * c;
+      me.rawAmpIm[k * nObs + o] = 0;
+    }
+  }
+  me.growth = 1;
+  me.oscillating = false;
+  me.finish(r, Math.sqrt(norm2));
+  for (let o = 0; o < nObs; o++) {
+    let s = 0;
+    for (let i = 0; i < r; i++) s += (obs[o * r + i] as number) * (ref[i] as number);
+    me.steady[o] = (me.steady[o] as number) + s;
+  }
+  return true;
 }

@@ -3,10 +3,10 @@ import { liftVector, projectDense, projectVector } from '../liouville/reachable-
 import { assembleGenerator } from '../physics/assemble-generator.js';
 import { termsAt } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
-import { boltzmannVector } from '../physics/states.js';
+import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import { ModeExtractor } from './mode-extractor.js';
-import { symmetricModesAt } from './point-modes.js';
+import { plainModesAt, symmetricModesAt } from './point-modes.js';
 import type { KernelCounters } from './route-counters.js';
 import { Propagator } from './propagator.js';
 import { initialVector, type Problem } from './problem.js';
@@ -122,7 +122,11 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const obsPacked = new Float64Array(observables.length * r);
   obsR.forEach((o, k) => obsPacked.set(o, k * r));
   // detailed-balance and double-commutator generators: the symmetric route, as the kernel
-  const symmetric = symmetricModesAt(problem, p, thermal, me);
+  let symmetric = symmetricModesAt(problem, p, thermal, me);
+  if (!symmetric && (thermal === 'semiclassical' || thermal === 'inhomogeneous')) {
+    const ref = thermal === 'inhomogeneous' ? projectVector(q, r, sigmaEq) : projectVector(q, r, maximallyMixedVector(model));
+    symmetric = plainModesAt(gr, r, rho0r, ref, obsPacked, me);
+  }
   const modesOk = symmetric || me.extract(gr, rho0r, obsPacked);
   const counters = options.counters;
   if (counters) {
