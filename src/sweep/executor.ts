@@ -166,6 +166,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       chunks: { size: plan.chunkSize, count: plan.chunkCount, computed: pending.length, resumed },
       shard: shard ?? null,
       precision: { checked: stats.precisionChecked, recomputed: stats.precisionRecomputed, max_error: stats.precisionMaxError },
+      kernel: stats.kernel,
       retries: stats.retries,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
