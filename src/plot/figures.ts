@@ -7,7 +7,7 @@ import { axisCandidates, axisCoordinate, fixedIndices, planSurface, MAX_CELLS, M
 import type { ContributionsFile, Dim, Field, RunData, RunFile } from './run-directory.js';
 import { finiteRange, representativeIndices, sliceField } from './slice.js';
 import { chooseColorScale, spansDecades, type VlSpec } from './specs/common.js';
-import { contributionsSpec, muLabel, type ContributionPanel } from './specs/contributions.js';
+import { contributionsSpec, muLabel, type ContributionPanel, type ContributionPoint } from './specs/contributions.js';
 import { heatmapSpec, type FacetInput, type HeatAxis } from './specs/heatmap.js';
 import { lineChartSpec, type LinePoint } from './specs/lines.js';
 
@@ -275,7 +275,7 @@ export function contributionFigures(run: RunData, opts: AxisOptions): FigureSet 
   const thermal = file.dims.find((d) => d.role === 'thermalization');
   const initial = file.dims.find((d) => d.role === 'initial');
   for (const d of file.dims) {
-    if (d.role === 'time' || d.role === 'term' || d === thermal || d === initial || fixedBase[d.name] !== undefined) continue;
+    if (d.role === 'time' || d.role === 'term' || d.role === 'part' || d === thermal || d === initial || fixedBase[d.name] !== undefined) continue;
     fixedBase[d.name] = 0;
   }
   const models = thermal ? (at[thermal.name] !== undefined ? [fixedBase[thermal.name] as number] : thermal.labels.map((_, i) => i)) : [null];
@@ -295,11 +295,16 @@ export function contributionFigures(run: RunData, opts: AxisOptions): FigureSet 
       let letter = 0;
       const panels: ContributionPanel[][] = initials.map((ini) => {
         if (initial && ini !== null) fixed[initial.name] = ini;
-        const { data } = sliceField(field, ['term', timeDim.name], fixed);
+        const { data } = sliceField(field, ['term', 'term_part', timeDim.name], fixed);
         const from = initial && ini !== null ? initial.labels[ini] : initialAttr;
+        const nP = file.parts.length;
         return mechanisms.map((mech) => {
           const points = file.terms.flatMap((t, k) =>
-            t.mechanism !== mech ? [] : Array.from(time, (tv, j) => ({ t: tv, v: data[k * time.length + j] as number, mu: muLabel(t.mu), part: t.part })),
+            t.mechanism !== mech
+              ? []
+              : file.parts.flatMap((part, q) =>
+                  part === 'dc' || part === 'thermal' ? Array.from(time, (tv, j): ContributionPoint => ({ t: tv, v: data[(k * nP + q) * time.length + j] as number, mu: muLabel(t.mu), part })) : [],
+                ),
           );
           const title = `(${String.fromCharCode(97 + letter++)}) ${mech}${from ? `, from ${from}` : ''}`;
           return { title, points };

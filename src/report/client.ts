@@ -357,7 +357,9 @@ export const CLIENT_JS = String.raw`(function () {
     terms.forEach(function (t) { if (mus.indexOf(t.mu) < 0) mus.push(t.mu); });
     mus.sort(function (a, b) { return b - a; });
     var init = C.dims.filter(function (d) { return d.role === 'initial'; })[0] || null;
-    var others = C.dims.filter(function (d) { return d.role !== 'time' && d.role !== 'term' && d.role !== 'initial'; });
+    var others = C.dims.filter(function (d) { return d.role !== 'time' && d.role !== 'term' && d.role !== 'part' && d.role !== 'initial'; });
+    var partDim = C.dims.filter(function (d) { return d.role === 'part'; })[0];
+    var parts = partDim ? partDim.labels : [];
     var st = { v: vars[0].name, fixed: {} };
     var ctl = document.getElementById('contrib-controls');
     selectBox(ctl, 'contrib-obs', 'observable', vars.map(function (v) { return [v.name, v.name.replace(/^dOdt_/, '')]; }), st.v, function (val) { st.v = val; draw(); });
@@ -377,14 +379,17 @@ export const CLIENT_JS = String.raw`(function () {
           var k = r * cols + c + 1, sfx = k === 1 ? '' : String(k);
           terms.forEach(function (t, ti) {
             if (t.mechanism !== mechs[c]) return;
-            var f = Object.assign({}, st.fixed);
-            f.term = ti;
-            if (init) f[init.name] = r;
-            traces.push({
-              type: 'scatter', mode: 'lines', x: time.values, y: slice(v, [time.name], f), xaxis: 'x' + sfx, yaxis: 'y' + sfx,
-              name: t.part + ' \u03bc=' + muLabel(t.mu), legendgroup: t.part + t.mu, showlegend: k === 1,
-              line: { color: t.part === 'dc' ? DC : THERMAL, dash: DASHES[mus.indexOf(t.mu) % DASHES.length], width: 1.6 },
-              hovertemplate: t.label + '<br>t = %{x} s<br>%{y:.4e}<extra></extra>'
+            parts.forEach(function (part, q) {
+              var f = Object.assign({}, st.fixed);
+              f.term = ti;
+              f[partDim.name] = q;
+              if (init) f[init.name] = r;
+              traces.push({
+                type: 'scatter', mode: 'lines', x: time.values, y: slice(v, [time.name], f), xaxis: 'x' + sfx, yaxis: 'y' + sfx,
+                name: part + ' \u03bc=' + muLabel(t.mu), legendgroup: part + t.mu, showlegend: k === 1,
+                line: { color: part === 'dc' ? DC : THERMAL, dash: DASHES[mus.indexOf(t.mu) % DASHES.length], width: 1.6 },
+                hovertemplate: t.label + ' ' + part + '<br>t = %{x} s<br>%{y:.4e}<extra></extra>'
+              });
             });
           });
           layout['xaxis' + sfx] = { title: { text: withUnits('time', time.units || 's') } };

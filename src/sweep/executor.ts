@@ -181,7 +181,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       return { outDir, files: ['chunks/', 'shard.json', 'spec.yaml'], points: shardPoints, chunksComputed: pending.length, chunksResumed: resumed, backend: selection.backend.name, why: selection.why, seconds: (performance.now() - t0) / 1000, nonFinite: 0 };
     }
 
-    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id));
+    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), { created, backend: info.backend.name, precision: info.backend.precision });
     reportNonFinite(fin, options.quiet ?? false);
     const total = (performance.now() - t0) / 1000;
     writeFileAtomic(

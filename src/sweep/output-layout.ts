@@ -1,5 +1,6 @@
 import type { NcDimension, NcVariableHeader } from '../io/netcdf.js';
 import type { Job } from '../engine/job.js';
+import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_RECOMPUTED_F64, FLAG_STIFF, FLAG_UNPHYSICAL } from '../engine/chunk.js';
 import type { GridDim } from './grid.js';
 import type { RunPlan } from './plan.js';
 import { parameterUnits } from './units.js';
@@ -17,6 +18,8 @@ export interface OutputLayout {
   readonly observables: readonly string[];
   readonly hasModes: boolean;
   readonly hasThermalDim: boolean;
+  /** The model the `diff_*` variables are taken against: the first listed thermalization. */
+  readonly referenceModel: string;
   readonly modeDim: NcDimension;
   readonly timeDim: NcDimension;
 }
@@ -57,16 +60,30 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     observables: job.problems[0]?.observables.map((o) => o.name) ?? [],
     hasModes: plan.want.modes,
     hasThermalDim,
-    modeDim: { name: 'mode', values: Float64Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
+    referenceModel: job.grid.thermalizations[0] ?? '',
+    modeDim: { name: 'mode', values: Int32Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
     timeDim: { name: 'time', values: job.problems[0]?.times ?? new Float64Array(0), attrs: { units: 's', long_name: 'time' } },
   };
 }
 
+/** The bits of `flags` (src/engine/chunk.ts), in CF form: `ds.flags & 2` selects stiff points. */
+const FLAG_BITS: ReadonlyArray<readonly [number, string]> = [
+  [FLAG_NONFINITE, 'non_finite'],
+  [FLAG_STIFF, 'stiff_rates_span_12_decades'],
+  [FLAG_RECOMPUTED_F64, 'recomputed_in_float64'],
+  [FLAG_MODES_FAILED, 'eigen_decomposition_failed'],
+  [FLAG_OSCILLATING, 'oscillating_modes'],
+  [FLAG_UNPHYSICAL, 'unphysical_state_or_model_beyond_validity'],
+];
+
+/** Storage type of `flags`: unsigned, no _FillValue, so xarray keeps it an integer. */
+export const FLAG_DTYPE = 'uint16' as const;
+
 export const FLAG_ATTRS = {
   units: '1',
   long_name: 'point status bits',
-  flag_masks: [1, 2, 4, 8, 16],
-  flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes',
+  flag_masks: FLAG_BITS.map(([bit]) => bit),
+  flag_meanings: FLAG_BITS.map(([, name]) => name).join(' '),
 };
 
 /** Variables of surfaces.nc. */
@@ -85,12 +102,13 @@ export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
       out.push({ name: `amp_${o}`, dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: '1', long_name: `amplitude of each mode in <${o}>(t)` }) });
     }
     if (layout.hasThermalDim) {
-      out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model` }) });
-      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model` }) });
+      const reference = layout.referenceModel;
+      out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model ${reference}`, reference }) });
+      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model ${reference}`, reference }) });
     }
   }
   if (layout.hasModes) out.push({ name: 'eigenrate', dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: 's-1', long_name: 'decay rates of the modes reachable from the initial state' }) });
-  out.push({ name: 'flags', dims: sweep, dtype: 'float32', attrs: extra(FLAG_ATTRS) });
+  out.push({ name: 'flags', dims: sweep, dtype: FLAG_DTYPE, attrs: extra(FLAG_ATTRS) });
   for (const c of layout.auxCoords) out.push({ name: c.name, dims: [c.dim], dtype: 'float64', attrs: c.attrs });
   return out;
 }

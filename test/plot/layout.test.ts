@@ -113,13 +113,17 @@ describe('spec helpers', () => {
     expect(isGeometric(Float64Array.from([1, 2, 3]))).toBe(false);
   });
 
-  it('reads mechanism, type, mu and part from term labels', () => {
-    const term = dim('term', 'term', ['dipolar(a,b) mu=+2 dc', 'random_field(a,b) mu=-1 thermal', 'my-label mu=0 dc']);
-    const file: RunFile = { path: 'x', dims: [term], fields: new Map(), attrs: {} };
-    expect(readTerms(file, 'x')).toEqual([
-      { label: 'dipolar(a,b) mu=+2 dc', mechanism: 'dipolar(a,b)', type: 'dipolar', mu: 2, part: 'dc' },
-      { label: 'random_field(a,b) mu=-1 thermal', mechanism: 'random_field(a,b)', type: 'random_field', mu: -1, part: 'thermal' },
-      { label: 'my-label mu=0 dc', mechanism: 'my-label', type: 'my-label', mu: 0, part: 'dc' },
-    ]);
+  it('reads mechanism, type and mu from term labels when the coordinates are missing', () => {
+    const term = dim('term', 'term', ['dipolar(a,b) mu=+2', 'random_field(a,b) mu=-1', 'my-label mu=0']);
+    const part = dim('term_part', 'part', ['dc', 'thermal']);
+    const file: RunFile = { path: 'x', dims: [term, part], fields: new Map(), labels: new Map(), attrs: {} };
+    expect(readTerms(file, 'x')).toEqual({
+      terms: [
+        { label: 'dipolar(a,b) mu=+2', mechanism: 'dipolar(a,b)', type: 'dipolar', mu: 2 },
+        { label: 'random_field(a,b) mu=-1', mechanism: 'random_field(a,b)', type: 'random_field', mu: -1 },
+        { label: 'my-label mu=0', mechanism: 'my-label', type: 'my-label', mu: 0 },
+      ],
+      parts: ['dc', 'thermal'],
+    });
   });
 });
