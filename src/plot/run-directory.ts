@@ -6,6 +6,7 @@ import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readNetcdf, type NcDataset } from '../io/netcdf.js';
 import { UsageError } from '../spec/errors.js';
+import { shortNumber } from './ticks.js';
 
 export type DimRole = 'thermalization' | 'initial' | 'sweep' | 'mode' | 'time' | 'term' | 'part';
 /** `category` for string coordinates; the others are the `axis_kind` attribute of the file. */
@@ -200,13 +201,9 @@ export function isGeometric(v: Float64Array): boolean {
   return true;
 }
 
-/** Short, round-trippable-enough label for a coordinate value. */
+/** Short label for a coordinate value, in the notation of the tick labels (`0.05`, `3.162×10⁻¹²`). */
 export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e-3 && a < 1e6) return String(Number(v.toPrecision(4)));
-  return v.toExponential(3).replace(/\.?0+e/, 'e');
+  return shortNumber(v, 4);
 }
 
 export function toRunFile(path: string, ds: NcDataset): RunFile {

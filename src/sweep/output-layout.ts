@@ -4,6 +4,7 @@ import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_RECOMPUTED_F6
 import type { GridDim } from './grid.js';
 import type { RunPlan } from './plan.js';
 import { parameterUnits } from './units.js';
+import { observableSpectra } from './observable-spectrum.js';
 
 /**
  * The dimensions and variables of the NetCDF outputs (docs/run-directory.md), derived
@@ -16,6 +17,8 @@ export interface OutputLayout {
   /** Non-dimension coordinates (members of zipped groups), written as 1-D variables. */
   readonly auxCoords: ReadonlyArray<{ name: string; dim: string; values: Float64Array; attrs: Record<string, string> }>;
   readonly observables: readonly string[];
+  /** Smallest and largest eigenvalue of each observable (`spectrum_range`). */
+  readonly spectra: ReadonlyMap<string, readonly [number, number]>;
   readonly hasModes: boolean;
   readonly hasThermalDim: boolean;
   /** The model the `diff_*` variables are taken against: the first listed thermalization. */
@@ -58,6 +61,7 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     sweepShape: [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
     auxCoords,
     observables: job.problems[0]?.observables.map((o) => o.name) ?? [],
+    spectra: observableSpectra(job.spec.observables, job.model.system),
     hasModes: plan.want.modes,
     hasThermalDim,
     referenceModel: job.grid.thermalizations[0] ?? '',
@@ -94,17 +98,19 @@ export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
     coords ? { ...attrs, coordinates: coords } : attrs;
   const out: NcVariableHeader[] = [];
   for (const o of layout.observables) {
+    const range = layout.spectra.get(o);
+    const spectrum: Record<string, readonly number[]> = range ? { spectrum_range: [...range] } : {};
     out.push({ name: `rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `projection rate of ${o}` }) });
-    out.push({ name: `boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `<${o}> in the Boltzmann state exp(-beta H0)/Z` }) });
+    out.push({ name: `boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `<${o}> in the Boltzmann state exp(-beta H0)/Z`, ...spectrum }) });
     if (layout.hasModes) {
-      out.push({ name: `ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}>` }) });
+      out.push({ name: `ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}>`, ...spectrum }) });
       out.push({ name: `ss_over_boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}> / Boltzmann <${o}>` }) });
       out.push({ name: `amp_${o}`, dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: '1', long_name: `amplitude of each mode in <${o}>(t)` }) });
     }
     if (layout.hasThermalDim) {
       const reference = layout.referenceModel;
       out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model ${reference}`, reference }) });
-      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model ${reference}`, reference }) });
+      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model ${reference}`, reference, ...spectrum }) });
     }
   }
   if (layout.hasModes) out.push({ name: 'eigenrate', dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: 's-1', long_name: 'decay rates of the modes reachable from the initial state' }) });
@@ -121,7 +127,7 @@ export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
       name: `traj_${o}`,
       dims: [...sweep, 'time'],
       dtype: 'float64' as const,
-      attrs: { units: '1', long_name: `<${o}>(t)`, ...(coords ? { coordinates: coords } : {}) },
+      attrs: { units: '1', long_name: `<${o}>(t)`, ...(layout.spectra.get(o) ? { spectrum_range: [...(layout.spectra.get(o) as readonly [number, number])] } : {}), ...(coords ? { coordinates: coords } : {}) },
     })),
     ...layout.auxCoords.map((c) => ({ name: c.name, dims: [c.dim], dtype: 'float64' as const, attrs: c.attrs })),
   ];
