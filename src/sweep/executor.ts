@@ -8,7 +8,7 @@ import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { UsageError } from '../spec/errors.js';
 import { checkOverridesUsed, type Override } from '../spec/overrides.js';
-import { readSpecText } from '../spec/load.js';
+import { specSource, type SpecInput } from '../spec/input.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { finalizeRun, type FinalizeResult } from './finalize.js';
@@ -22,7 +22,10 @@ export interface Shard {
 }
 
 export interface RunOptions {
-  readonly specPath: string;
+  /** The spec: a YAML file's path or a spec object (the YAML's fields). */
+  readonly spec?: SpecInput;
+  /** The spec file (what the CLI passes); `spec` takes precedence. */
+  readonly specPath?: string;
   readonly outDir: string;
   readonly sets?: readonly Override[];
   readonly backend?: BackendChoice;
@@ -60,9 +63,10 @@ export function defaultMemoryBytes(): number {
 const OUTPUT_FILES = ['surfaces.nc', 'trajectories.nc', 'contributions.nc', 'points.csv', 'run.json', 'spec.yaml', 'shard.json', 'chunks', '.relaxmap'];
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
-export function loadJob(specPath: string, sets: readonly Override[]): Job {
-  const job = createJob({ text: readSpecText(specPath), source: specPath, overrides: sets });
-  checkOverridesUsed(sets, job.spec.usedParameters, specPath);
+export function loadJob(spec: SpecInput, sets: readonly Override[]): Job {
+  const { text, source } = specSource(spec);
+  const job = createJob({ text, source, overrides: sets });
+  checkOverridesUsed(sets, job.spec.usedParameters, source);
   return job;
 }
 
@@ -89,7 +93,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const created = new Date().toISOString();
   const sets = options.sets ?? [];
-  const job = loadJob(options.specPath, sets);
+  const input = options.spec ?? options.specPath;
+  if (input === undefined) throw new UsageError('runSweep: give the spec (a spec object or the path of a YAML file)');
+  const job = loadJob(input, sets);
   const outDir = resolve(options.outDir);
   const resume = options.resume ?? false;
   const shard = options.shard;
@@ -150,7 +156,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const info = {
       relaxmap_version: VERSION,
-      spec: { source: options.specPath, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
+      spec: { source: job.source.source, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
       command: options.command ?? null,
       created,
       backend: { name: selection.backend.name, description: selection.backend.description, precision: selection.backend.precision, why: selection.why },
