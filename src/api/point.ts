@@ -93,7 +93,11 @@ export function requestOverrides(request: PointRequest): Override[] {
 }
 
 /** One point of a spec (file or object) in float64, with overrides applied and checked like the CLI's. */
-export function pointWithOverrides(spec: SpecInput, overrides: readonly Override[], contributions?: boolean): { result: SpecPointResult; name: string; thermalizationIsList: boolean; initialIsList: boolean } {
+export function pointWithOverrides(
+  spec: SpecInput,
+  overrides: readonly Override[],
+  contributions?: boolean,
+): { result: SpecPointResult; name: string; thermalizationIsList: boolean; initialIsList: boolean; warnings: readonly string[] } {
   const checked = loadSpec(spec, overrides.length > 0 ? (raw) => applyOverrides(raw, overrides) : undefined);
   checkOverridesUsed(overrides, checked.usedParameters, checked.source);
   const problem = buildProblem(checked);
@@ -106,6 +110,7 @@ export function pointWithOverrides(spec: SpecInput, overrides: readonly Override
     name: checked.spec.name ?? checked.source,
     thermalizationIsList: checked.thermalizations.length > 1,
     initialIsList: checked.initials.length > 1,
+    warnings: checked.warnings,
   };
 }
 

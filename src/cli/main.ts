@@ -9,6 +9,7 @@ import { benchCommand, type BenchOptions } from './commands/bench.js';
 import { plotCommand, type PlotCommandOptions } from './commands/plot.js';
 import { reportCommand, type ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
+import { specJsonSchemaText } from '../spec/json-schema.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -101,6 +102,13 @@ export function buildProgram(): Command {
     .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
     .option('--engine-only <backend>', 'internal: one engine run, JSON with peak RSS')
     .action(async (opts: BenchOptions) => benchCommand(opts));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec format (for editors: docs/spec.md, "Editor support")')
+    .action(() => {
+      process.stdout.write(specJsonSchemaText());
+    });
 
   program
     .command('validate')

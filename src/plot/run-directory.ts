@@ -110,6 +110,11 @@ export function checkRunDirectory(dir: string): void {
   if (existsSync(join(dir, '.relaxmap'))) {
     throw new UsageError(`${dir}: the run has not finished (${join(dir, '.relaxmap')} exists); wait for it, or finish it with relaxmap run SPEC --out ${dir} --resume`);
   }
+  if (existsSync(join(dir, 'shard.json')) && !existsSync(join(dir, 'run.json'))) {
+    throw new UsageError(
+      `${dir}: one shard of a sharded run (shard.json, no outputs yet): combine the shards first with relaxmap merge SHARD_DIR... --out MERGED, then use MERGED`,
+    );
+  }
   const missing = REQUIRED.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     throw new UsageError(`${dir}: not a finished relaxmap run directory (missing ${missing.join(', ')}; write one with relaxmap run SPEC --out ${dir})`);

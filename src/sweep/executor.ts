@@ -141,6 +141,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     });
     backend = selection.backend;
     const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
+    for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
     if (!options.quiet) {
       progress.note(
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,

@@ -8,9 +8,10 @@ export interface PointCommandOptions {
   readonly contributions?: boolean;
 }
 
-export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout): void {
+export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): void {
   const sets = parseSets(opts.set ?? []);
-  const { result, name, thermalizationIsList, initialIsList } = pointWithOverrides(specPath, sets, opts.contributions);
+  const { result, name, thermalizationIsList, initialIsList, warnings } = pointWithOverrides(specPath, sets, opts.contributions);
+  for (const w of warnings) err.write(`relaxmap: warning: ${w}\n`);
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else out.write(formatPoint(result, name, thermalizationIsList, initialIsList));
 }
