@@ -140,7 +140,12 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
     });
     backend = selection.backend;
-    const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
+    const lanes = backend.lanes ?? (threads ?? 2) + 1;
+    const progress = new Progress(shardPoints, shardPoints - pendingPoints, {
+      quiet: options.quiet ?? false,
+      lanes: Math.min(lanes, Math.max(1, pending.length)),
+      ...(selection.estimateSeconds !== undefined ? { estimateSeconds: selection.estimateSeconds } : {}),
+    });
     for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
     if (!options.quiet) {
       progress.note(
@@ -148,7 +153,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       );
     }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1);
+    await evaluateChunks(backend, plan, pending, state, progress, lanes);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();
