@@ -114,7 +114,8 @@ export function lineChart(input: LineChartInput): LineChartResult {
     const k = input.secondaryX.factor;
     const top = axisScale(x.domain[0] * k, x.domain[1] * k, x.log);
     const ghost: VlSpec = {
-      transform: [{ calculate: `datum.x * ${k}`, as: 'xs' }],
+      // two invisible points at the ends of the domain carry the top axis
+      data: { values: [{ xs: top.domain[0], y: y.domain[0] }, { xs: top.domain[1], y: y.domain[1] }] },
       mark: { type: 'point', opacity: 0 },
       encoding: { x: positionEncoding('xs', input.secondaryX.title, top, { orient: 'top' }), y: positionEncoding('y', input.yTitle, y) },
     };
