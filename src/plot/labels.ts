@@ -18,7 +18,7 @@ export function withUnits(name: string, units: string): string {
 
 /**
  * Axis title of a dimension; a zipped group is titled by the member it is plotted against,
- * with the range of the members zipped with it (`T (K), zipped with tau_ran 10⁻¹¹…4×10⁻¹¹ s`).
+ * with the range of the members zipped with it (`T (K), zipped with tau_ran from 10⁻¹¹ to 4×10⁻¹¹ s`).
  */
 export function axisTitle(dim: Dim, member: GroupMember | null = null): string {
   if (dim.role === 'time') return withUnits('time', dim.units || 's');
@@ -28,7 +28,7 @@ export function axisTitle(dim: Dim, member: GroupMember | null = null): string {
       .map((m) => {
         const u = unitText(m.units);
         const v = m.values;
-        return `${m.name} ${shortNumber(v[0] ?? NaN)}…${shortNumber(v[v.length - 1] ?? NaN)}${u ? ` ${u}` : ''}`;
+        return `${m.name} from ${shortNumber(v[0] ?? NaN)} to ${shortNumber(v[v.length - 1] ?? NaN)}${u ? ` ${u}` : ''}`;
       });
     return withUnits(member.name, member.units) + (others.length > 0 ? `, zipped with ${others.join(', ')}` : '');
   }

@@ -122,7 +122,7 @@ export const CLIENT_JS = String.raw`(function () {
   function axisOf(d) {
     var m = d.members && d.members[0];
     if (d.role === 'sweep' && m && monotonic(m.values)) {
-      var others = d.members.filter(function (o) { return o !== m; }).map(function (o) { return o.name + ' ' + fmt(o.values[0], 4) + '…' + fmt(o.values[o.values.length - 1], 4) + (unitText(o.units) ? ' ' + unitText(o.units) : ''); });
+      var others = d.members.filter(function (o) { return o !== m; }).map(function (o) { return o.name + ' from ' + fmt(o.values[0], 4) + ' to ' + fmt(o.values[o.values.length - 1], 4) + (unitText(o.units) ? ' ' + unitText(o.units) : ''); });
       var title = withUnits(m.name, m.units) + (others.length ? ', zipped with ' + others.join(', ') : '');
       if (m.axisKind === 'log' && m.values.every(function (x) { return x > 0; })) return { values: m.values, type: 'log', title: title };
       if (m.axisKind === 'values') return { values: m.values.map(fmt), type: 'category', title: title };

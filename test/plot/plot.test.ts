@@ -223,7 +223,7 @@ describe('axes of other kinds', () => {
     const r = await plotRunDirectory(groupDir, { formats: ['svg'] });
     const texts = svgTexts(readFileSync(join(groupDir, 'figures', 'rate_Mz.svg'), 'utf8'));
     expect(texts).toContain('kappa');
-    expect(texts).toContain('tau_c (s), zipped with b_hz 20000…40000 Hz');
+    expect(texts).toContain('tau_c (s), zipped with b_hz from 20000 to 40000 Hz');
     for (const k of ['\u22120.5', '0', '0.5', '0.9']) expect(texts).toContain(k);
     // the zipped axis carries tau_c's values, not the group index 0..4
     for (const k of ['10⁻¹²', '10⁻¹¹', '10⁻¹⁰']) expect(texts).toContain(k);
