@@ -10,6 +10,7 @@ export { loadSpec, specSource, type SpecInput, type SpecObject, type SpecSource 
 export type { CheckedSpec, InitialSpec, Output } from './spec/semantic.js';
 export { SpecError, UsageError, type SpecIssue } from './spec/errors.js';
 export { specSchema, type SpecV1 } from './spec/schema.js';
+export { specJsonSchema } from './spec/json-schema.js';
 export { buildProblem, systemDescription, baseParameters } from './spec/resolve.js';
 export { parseSets, applyOverrides, type Override } from './spec/overrides.js';
 

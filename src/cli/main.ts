@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .description('evaluate one parameter point (the spec\'s parameters:, changed with --set) in float64')
     .argument('<spec>', 'sweep spec (YAML)')
     .option('--set <name=value>', 'set a parameter (repeatable); thermalization=<model> picks a model', collect, [])
-    .option('--json', 'print the result as JSON (interface.md section 3)')
+    .option('--json', 'print the result as JSON (docs/interface.md section 3)')
     .option('--contributions', 'include d<O>/dt split by mechanism, mu and dc/thermal part')
     .action((spec: string, opts: { set: string[]; json?: boolean; contributions?: boolean }) => pointCommand(spec, opts));
 
