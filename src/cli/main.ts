@@ -6,8 +6,8 @@ import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { planCommand, type PlanCommandOptions } from './commands/plan.js';
 import { mergeShards } from '../sweep/merge.js';
 import { benchCommand, type BenchOptions } from './commands/bench.js';
-import { plotCommand, type PlotCommandOptions } from './commands/plot.js';
-import { reportCommand, type ReportCommandOptions } from './commands/report.js';
+import type { PlotCommandOptions } from './commands/plot.js';
+import type { ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
 import { specJsonSchemaText } from '../spec/json-schema.js';
 
@@ -80,14 +80,15 @@ export function buildProgram(): Command {
     .option('--y <dim>', 'heatmap y axis (default: the second numeric sweep dimension)')
     .option('--format <list>', 'png, svg or png,svg', 'png,svg')
     .option('--at <name=value>', 'fix a dimension at a label or the nearest value (repeatable)', collect, [])
-    .action(async (dir: string, opts: PlotCommandOptions) => plotCommand(dir, opts));
+    // figures and the report load vega and plotly: only when asked for (every other command starts faster)
+    .action(async (dir: string, opts: PlotCommandOptions) => (await import('./commands/plot.js')).plotCommand(dir, opts));
 
   program
     .command('report')
     .description('a self-contained interactive report.html of a run directory (works offline)')
     .argument('<dir>', 'a finished run directory')
     .option('--out <file>', 'output file (default DIR/report.html)')
-    .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
+    .action(async (dir: string, opts: ReportCommandOptions) => (await import('./commands/report.js')).reportCommand(dir, opts));
 
   program
     .command('bench')
