@@ -77,7 +77,7 @@ const FLAG_BITS: ReadonlyArray<readonly [number, string]> = [
   [FLAG_RECOMPUTED_F64, 'recomputed_in_float64'],
   [FLAG_MODES_FAILED, 'eigen_decomposition_failed'],
   [FLAG_OSCILLATING, 'oscillating_modes'],
-  [FLAG_UNPHYSICAL, 'unphysical_state_or_model_beyond_validity'],
+  [FLAG_UNPHYSICAL, 'unphysical'],
 ];
 
 /** Storage type of `flags`: unsigned, no _FillValue, so xarray keeps it an integer. */

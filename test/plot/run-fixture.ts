@@ -164,7 +164,7 @@ export async function writeFixtureRun(dir: string, opts: FixtureOptions): Promis
       dims: baseNames,
       data: new Float64Array(nBase),
       dtype: 'uint16',
-      attrs: { units: '1', flag_masks: [1, 2, 4, 8, 16, 32], flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes unphysical_state_or_model_beyond_validity' },
+      attrs: { units: '1', flag_masks: [1, 2, 4, 8, 16, 32], flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes unphysical' },
     },
   );
   const globalAttrs: Record<string, string | number> = {

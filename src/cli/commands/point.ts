@@ -14,6 +14,7 @@ export function pointCommand(specPath: string, opts: PointCommandOptions, out: N
   for (const w of warnings) err.write(`relaxmap: warning: ${w}\n`);
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else out.write(formatPoint(result, name, thermalizationIsList, initialIsList));
+  for (const w of result.warnings ?? []) err.write(`relaxmap: warning: ${w}\n`);
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : String(v));
