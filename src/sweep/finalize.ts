@@ -3,8 +3,8 @@ import { tempPathFor } from '../io/temp-files.js';
 import { loadH5wasm } from '../io/h5wasm-load.js';
 import { whenAborted } from './stop.js';
 import { join } from 'node:path';
-import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
-import { chunkLength, chunkViews, FLAG_NONFINITE, type ChunkResult } from '../engine/chunk.js';
+import { createNetcdf, writeNetcdf, type NcDimension, type NcWriter } from '../io/netcdf.js';
+import { chunkLength, chunkViews, FLAG_NONFINITE, FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
@@ -16,6 +16,8 @@ import { pointParams } from './grid.js';
 import { outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
 import { chunkOf, type RunPlan } from './plan.js';
 import { flatRangeToSlabs } from './slabs.js';
+import { VERSION } from '../version.js';
+import { ContributionsBuilder } from './contributions-layout.js';
 
 export interface NonFinitePoint {
   readonly index: number;
@@ -23,10 +25,23 @@ export interface NonFinitePoint {
   readonly params: Record<string, number>;
 }
 
+/** Provenance repeated as global attributes of every NetCDF file (the same values as run.json). */
+export interface OutputProvenance {
+  /** run.json `created`. */
+  readonly created: string;
+  /** run.json `backend.name`. */
+  readonly backend: string;
+  /** run.json `backend.precision`: float64, or float32 for the tensor backends. */
+  readonly precision: string;
+}
+
 export interface FinalizeResult {
   readonly files: string[];
   readonly nonFinite: number;
   readonly nonFiniteSample: NonFinitePoint[];
+  /** Points flagged FLAG_UNPHYSICAL, and the first of them. */
+  readonly unphysical: number;
+  readonly unphysicalSample: NonFinitePoint[];
   readonly seconds: number;
 }
 
@@ -126,6 +141,8 @@ export interface FinalizeOptions {
   readonly needBytes?: number;
   /** Called between chunks (the lock's heartbeat). */
   readonly heartbeat?: () => void;
+  /** Global attributes of the NetCDF files: when, by which backend, in which precision. */
+  readonly provenance?: OutputProvenance;
 }
 
 /** Milliseconds of writing between two returns to the event loop (signals, heartbeat). */
@@ -176,6 +193,8 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     initial: job.grid.initials.join(', '),
     thermalization: job.grid.thermalizations.join(', '),
     Conventions: 'CF-1.8',
+    relaxmap_version: VERSION,
+    ...(options.provenance ? { created: options.provenance.created, backend: options.provenance.backend, precision: options.provenance.precision } : {}),
   };
   const surfDims: NcDimension[] = [...layout.sweepDims, ...(layout.hasModes ? [layout.modeDim] : [])];
   const ncOptions = stop ? { signal: stop.signal } : {};
@@ -195,6 +214,8 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     csv.line(csvHeader(job, layout, plan).join(','));
     let nonFinite = 0;
     const nonFiniteSample: NonFinitePoint[] = [];
+    let unphysical = 0;
+    const unphysicalSample: NonFinitePoint[] = [];
     let refCache: { id: number; result: ChunkResult } | undefined;
     for (let id = 0; id < plan.chunkCount; id++) {
       const chunk = chunkOf(plan, id);
@@ -212,6 +233,13 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
               params: pointParams(job.grid, chunk.start + p),
             });
           }
+        }
+      }
+      for (let p = 0; p < chunk.count; p++) {
+        if (((r.flags[p] as number) & FLAG_UNPHYSICAL) === 0) continue;
+        unphysical++;
+        if (unphysicalSample.length < 100) {
+          unphysicalSample.push({ index: chunk.variant * plan.pointsPerVariant + chunk.start + p, variant: `${variant?.thermal}, ${job.grid.initials[variant?.initial ?? 0]}`, params: pointParams(job.grid, chunk.start + p) });
         }
       }
       // reference model for diff_*: thermalization index 0, same initial state, same range
@@ -247,7 +275,7 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     }
     writeFileAtomic(join(outDir, 'spec.yaml'), job.source.text);
     files.push('spec.yaml');
-    return { files, nonFinite, nonFiniteSample, seconds: (performance.now() - t0) / 1000 };
+    return { files, nonFinite, nonFiniteSample, unphysical, unphysicalSample, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     await surfaces?.abort().catch(() => undefined);
     await trajectories?.abort().catch(() => undefined);
@@ -354,57 +382,22 @@ function writeChunk(
 
 /** contributions.nc: evaluated point by point in float64 (figure-sized sweeps; see the planner). */
 async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout, path: string, attrs: Record<string, string>): Promise<void> {
-  const nT = plan.nTimes;
-  let labels: Array<{ key: string; mechanism: string; type: string; mu: number; part: string }> | undefined;
-  const data = new Map<string, Float64Array>();
+  const builder = new ContributionsBuilder(layout, plan.nTimes, plan.points);
   for (let v = 0; v < job.grid.variants.length; v++) {
     const variant = job.grid.variants[v];
     if (!variant) continue;
     const problem = job.problems[variant.initial] as Problem;
     for (let i = 0; i < plan.pointsPerVariant; i++) {
       const res = evaluatePoint(problem, pointParams(job.grid, i), variant.thermal, { contributions: true });
-      const series = res.contributions ?? [];
-      if (!labels) {
-        const seen = new Map<string, { key: string; mechanism: string; type: string; mu: number; part: string }>();
-        for (const s of series) {
-          const key = `${s.mechanism} mu=${s.mu > 0 ? '+' : ''}${s.mu} ${s.part}`;
-          if (!seen.has(key)) seen.set(key, { key, mechanism: s.mechanism, type: s.mechanismType, mu: s.mu, part: s.part });
-        }
-        labels = [...seen.values()];
-        for (const o of layout.observables) data.set(o, new Float64Array(plan.points * labels.length * nT).fill(NaN));
-      }
-      const point = v * plan.pointsPerVariant + i;
-      for (const s of series) {
-        const key = `${s.mechanism} mu=${s.mu > 0 ? '+' : ''}${s.mu} ${s.part}`;
-        const term = labels.findIndex((l) => l.key === key);
-        const arr = data.get(s.observable);
-        if (term < 0 || !arr) continue;
-        arr.set(s.values, (point * labels.length + term) * nT);
-      }
+      builder.add(v * plan.pointsPerVariant + i, res.contributions ?? []);
     }
   }
-  const terms = labels ?? [];
-  const sweep = layout.sweepDims.map((d) => d.name);
-  const variables: NcVariable[] = layout.observables.map((o) => ({
-    name: `dOdt_${o}`,
-    dims: [...sweep, 'term', 'time'],
-    data: data.get(o) ?? new Float64Array(0),
-    attrs: { units: 's-1', long_name: `contribution to d<${o}>/dt by mechanism, mu and part` },
-  }));
-  variables.push({ name: 'term_mu', dims: ['term'], data: Float64Array.from(terms, (t) => t.mu), attrs: { units: '1', long_name: 'eigenoperator component mu' } });
-  for (const c of layout.auxCoords) variables.push({ name: c.name, dims: [c.dim], data: c.values, attrs: c.attrs });
-  await writeNetcdf(path, {
-    dims: [
-      ...layout.sweepDims,
-      { name: 'term', values: terms.map((t) => t.key), attrs: { long_name: 'mechanism, mu and part (dc: double commutator, thermal: odd part)' } },
-      layout.timeDim,
-    ],
-    variables,
-    attrs: {
-      ...attrs,
-      term_mechanism: terms.map((t) => t.mechanism).join(';'),
-      term_type: terms.map((t) => t.type).join(';'),
-      term_part: terms.map((t) => t.part).join(';'),
-    },
-  });
+  await writeNetcdf(path, builder.dataset(attrs));
+}
+
+/** The end-of-run warning for points flagged unphysical (docs/run-directory.md). */
+export function unphysicalSummary(fin: FinalizeResult): string {
+  const first = fin.unphysicalSample[0];
+  const where = first ? ` (first: ${first.variant}, ${Object.entries(first.params).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
+  return `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} left the physical range or the model's validity (flags bit 32: an expectation value outside its operator's spectrum, or the high-temperature model at beta*w_max > 1); listed in run.json${where}`;
 }
