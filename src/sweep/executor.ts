@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { totalmem } from 'node:os';
+import { currentAllocation } from '../cluster/allocation.js';
 import { createJob } from '../engine/create-job.js';
 import type { EngineBackend } from '../engine/backend.js';
 import type { ChunkResult } from '../engine/chunk.js';
@@ -12,7 +12,7 @@ import { readSpecText } from '../spec/load.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { finalizeRun, type FinalizeResult } from './finalize.js';
-import { chunkOf, makePlan, planKey, shardChunks, type RunPlan } from './plan.js';
+import { chunkOf, chunksInFlight, formatBytes, makePlan, planKey, shardChunks, type RunPlan } from './plan.js';
 import { Progress } from './progress.js';
 import { parameterUnits } from './units.js';
 
@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly workers?: number;
   readonly tfjs?: string;
   readonly shard?: Shard;
+  /** Refuse unless the run plans exactly this (sweep.json's key, for `--shard slurm`). */
+  readonly expectPlanKey?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
   readonly memoryBytes?: number;
@@ -52,9 +54,12 @@ export interface RunSummary {
   readonly nonFinite: number;
 }
 
-/** Default memory budget for chunks in flight: a quarter of the machine, at most 2 GB. */
+/**
+ * Default memory budget for chunks in flight: a quarter of what this process may use (the
+ * machine, the cgroup limit, a SLURM allocation), at most 2 GB.
+ */
 export function defaultMemoryBytes(): number {
-  return Math.min(2e9, totalmem() / 4);
+  return currentAllocation().memoryBudget;
 }
 
 const OUTPUT_FILES = ['surfaces.nc', 'trajectories.nc', 'contributions.nc', 'points.csv', 'run.json', 'spec.yaml', 'shard.json', 'chunks', '.relaxmap'];
@@ -96,12 +101,17 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.count >= 1 && shard.index >= 0 && shard.index < shard.count)) {
     throw new UsageError(`--shard ${shard.index}/${shard.count}: expected I/N with 0 <= I < N`);
   }
-  const threads = options.workers ?? undefined;
+  // defaults follow the allocation (affinity mask, cgroup, SLURM); the chunk plan does not
+  const allocation = currentAllocation();
+  const threads = options.workers ?? allocation.cpus;
+  const memoryBytes = options.memoryBytes ?? allocation.memoryBudget;
   const plan = makePlan(job, {
-    memoryBytes: options.memoryBytes ?? defaultMemoryBytes(),
-    inFlight: (threads ?? 2) + 1,
+    memoryBytes,
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   });
+  if (options.expectPlanKey !== undefined && planKey(plan) !== options.expectPlanKey) {
+    throw new UsageError(`${outDir}: this shard's chunk plan differs from its sweep's (sweep.json): the spec copy, --set or --chunk-size changed since relaxmap slurm planned it`);
+  }
   prepareOutDir(outDir, resume, options.force ?? false);
   const state = new RunState(outDir, shard ? join(outDir, 'chunks') : undefined);
   state.acquire(resume);
@@ -128,7 +138,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const selection = await selectBackend(job, pendingPoints, {
       backend: options.backend ?? 'auto',
-      ...(options.workers ? { workers: options.workers } : {}),
+      workers: threads,
       ...(options.tfjs ? { tfjs: options.tfjs } : {}),
       ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
@@ -140,8 +150,12 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,
       );
     }
+    const lanes = chunksInFlight(plan, memoryBytes, backend.lanes ?? threads + 1);
+    if (!lanes.fits && !options.quiet) {
+      progress.note(`warning: one chunk (${formatBytes(plan.chunkBytes)}, twice that while checkpointed) exceeds the memory budget ${formatBytes(memoryBytes)}; evaluating one chunk at a time. A smaller --chunk-size (the same for every shard) lowers it`);
+    }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1);
+    await evaluateChunks(backend, plan, pending, state, progress, lanes.inFlight);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();

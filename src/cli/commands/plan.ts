@@ -1,7 +1,9 @@
-import { availableParallelism, freemem } from 'node:os';
+import { freemem } from 'node:os';
 import { statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { selectBackend } from '../../engine/select-backend.js';
+import { calibrate, selectBackend } from '../../engine/select-backend.js';
+import { currentAllocation } from '../../cluster/allocation.js';
+import { shardLines, shardReport } from '../../cluster/shard-report.js';
 import { UsageError } from '../../spec/errors.js';
 import { parseSets } from '../../spec/overrides.js';
 import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
@@ -15,14 +17,21 @@ export interface PlanCommandOptions {
   readonly workers?: string;
   readonly out?: string;
   readonly json?: boolean;
+  readonly shards?: string;
+  readonly chunkSize?: string;
+  readonly cpus?: string;
+  readonly walltime?: string;
 }
 
 /** relaxmap plan: what a run would do, measured on a short calibration, without writing anything. */
 export async function planCommand(specPath: string, opts: PlanCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const job = loadJob(specPath, parseSets(opts.set ?? []));
-  const workers = parseCount('--workers', opts.workers) ?? availableParallelism();
+  const workers = parseCount('--workers', opts.workers) ?? currentAllocation().cpus;
+  const shardsWanted = parseCount('--shards', opts.shards);
+  const cpusPerShard = parseCount('--cpus', opts.cpus) ?? 1;
   const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
-  const plan = makePlan(job, { memoryBytes, inFlight: workers + 1 });
+  const chunkSize = parseCount('--chunk-size', opts.chunkSize);
+  const plan = makePlan(job, { memoryBytes, ...(chunkSize ? { chunkSize } : {}) });
   const totalOut = plan.outputBytes.surfaces + plan.outputBytes.trajectories + plan.outputBytes.contributions + plan.outputBytes.csv;
   const target = resolve(opts.out ?? '.');
   let free: number | undefined;
@@ -40,6 +49,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
   const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
   const eta = selection.estimateSeconds;
   await selection.backend.close();
+  const shards = shardsWanted !== undefined || opts.walltime !== undefined ? shardReport(plan, (selection.calibration ?? calibrate(job)).perPoint, cpusPerShard, shardsWanted, opts.walltime) : undefined;
   const info = {
     spec: specPath,
     points: plan.points,
@@ -52,6 +62,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     outputs: plan.outputBytes,
     free_bytes: free ?? null,
     machine_free_memory: freemem(),
+    ...(shards ? { shards } : {}),
   };
   if (opts.json) {
     out.write(`${JSON.stringify(info)}\n`);
@@ -66,6 +77,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `  backend: ${selection.backend.name}: ${selection.why}`,
       `  ETA: ${eta === undefined ? 'not calibrated for this backend' : `${eta < 1 ? eta.toFixed(2) : eta.toFixed(0)} s`}`,
       `  outputs: surfaces ${formatBytes(plan.outputBytes.surfaces)}, trajectories ${formatBytes(plan.outputBytes.trajectories)}, contributions ${formatBytes(plan.outputBytes.contributions)}, points.csv ~${formatBytes(plan.outputBytes.csv)}${free !== undefined ? ` (${formatBytes(free)} free)` : ''}`,
+      ...(shards ? shardLines(shards) : []),
     ].join('\n') + '\n',
   );
 }
