@@ -1,4 +1,5 @@
 import { SpecError, UsageError } from '../spec/errors.js';
+import { NeedsResumeError } from '../sweep/run-errors.js';
 
 /**
  * The exit-code table (docs/exit-codes.md, `relaxmap --help`). Distinct codes let a
@@ -42,6 +43,10 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
   if (e instanceof UsageError) {
     stderr.write(`relaxmap: ${e.message}\n`);
     return EXIT_BAD_INPUT;
+  }
+  if (e instanceof NeedsResumeError) {
+    stderr.write(`relaxmap: ${e.message}\n`);
+    return EXIT_NEEDS_RESUME;
   }
   const msg = e instanceof Error ? e.message : String(e);
   stderr.write(`relaxmap: error: ${msg}\n`);

@@ -107,7 +107,7 @@ function runStatus(dir: string, index: number | null, plan: RunPlan, ids: readon
   const files = [...chunkFiles(join(dir, 'chunks')), ...chunkFiles(join(state, 'chunks'))].filter((f) => mine.has(f.id));
   const done = new Set(files.map((f) => f.id));
   const pointsDone = countPoints(plan, done);
-  const lock = readRunLock(dir, now);
+  const lock = readRunLock(dir);
   const started = existsSync(state) || files.length > 0;
   const running = lock?.live === true;
   let rate: number | null = null;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './checkpoint.js';
 import { UsageError } from '../spec/errors.js';
+import { NeedsResumeError } from './run-errors.js';
 import { createJob } from '../engine/create-job.js';
 import type { Override } from '../spec/overrides.js';
 import { VERSION } from '../version.js';
@@ -25,7 +26,13 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
   if (dirs.length === 0) throw new UsageError('merge: give the shard directories to combine');
   const shards = dirs.map((d) => {
     const p = join(d, 'shard.json');
-    if (!existsSync(p)) throw new UsageError(`${d}: not a finished shard run (no shard.json); run it with --shard I/N first`);
+    if (!existsSync(p)) {
+      // started but not finished (interrupted, failed, still running): resumable, exit 3
+      if (existsSync(join(d, '.relaxmap')) || existsSync(join(d, 'chunks'))) {
+        throw new NeedsResumeError(`${d}: shard incomplete (no shard.json): finish it with relaxmap run --shard I/N --resume (in a relaxmap slurm sweep: resubmit the array), then merge again`);
+      }
+      throw new UsageError(`${d}: not a shard run (no shard.json); run it with --shard I/N first`);
+    }
     return { dir: resolve(d), info: JSON.parse(readFileSync(p, 'utf8')) as ShardInfo };
   });
   const first = shards[0] as { dir: string; info: ShardInfo };
@@ -45,7 +52,9 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
   for (let id = 0; id < plan.chunkCount; id++) if (!owner.has(id)) missing.push(id);
   if (missing.length > 0) {
     const counts = [...new Set(shards.map((s) => s.info.shard?.count))].join(',');
-    throw new UsageError(`${missing.length} of ${plan.chunkCount} chunks are missing (e.g. chunk ${missing[0]}): merge all ${counts} shards`);
+    const count = first.info.shard?.count;
+    const absent = count ? [...new Set(missing.map((id) => id % count))].sort((a, b) => a - b) : [];
+    throw new NeedsResumeError(`${missing.length} of ${plan.chunkCount} chunks are missing (e.g. chunk ${missing[0]}${absent.length > 0 ? `; shard${absent.length === 1 ? '' : 's'} ${absent.join(', ')} of ${count} not given` : ''}): merge all ${counts} shards`);
   }
   const text = readFileSync(join(first.dir, 'spec.yaml'), 'utf8');
   const job = createJob({ text, source: first.info.spec.source, overrides: first.info.spec.overrides });

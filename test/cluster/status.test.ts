@@ -4,14 +4,17 @@
  * running (a live lock, here or on another host within its lease), pending. Counts, rate and
  * ETA are checked against numbers computed here from the files this test wrote.
  */
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slurmCommand } from '../../src/cli/commands/slurm.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
 import { formatStatus, sweepStatus } from '../../src/cluster/status.js';
+import { reportError } from '../../src/cli/exit-codes.js';
 import { runSweep } from '../../src/sweep/executor.js';
+import { mergeShards } from '../../src/sweep/merge.js';
+import { NeedsResumeError } from '../../src/sweep/run-errors.js';
 import { ensureBuilt } from '../helpers/built-cli.js';
 
 const SPEC = `version: 1
@@ -70,9 +73,9 @@ beforeAll(async () => {
     join(dir, 'logs', 'shard-1.out'),
     ['relaxmap: 800 points in 16 chunks of 50, shard 1/4: 4 chunks', 'slurmstepd: error: *** JOB 12 ON rmnode CANCELLED AT 2026-01-01T00:00:00 ***', 'relaxmap: 150/200 points (75.0%)', ''].join('\n'),
   );
-  // shard 2: running here for 10 s with 2 chunks done
+  // shard 2: running here for 10 s with 2 chunks done (a live process of this host: the test runner)
   chunks(2, [2, 6]);
-  lock(2, { pid: process.pid, host: hostname(), started: new Date(NOW - 10_000).toISOString() });
+  lock(2, { pid: process.ppid, host: hostname(), started: new Date(NOW - 10_000).toISOString() });
   // shard 3: not started
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -95,6 +98,19 @@ describe('relaxmap status', () => {
     const text = formatStatus(st, NOW);
     expect(text).toMatch(/^2 +running +2\/4 +100\/200 +\S+ pid \d+/m);
     expect(text).toContain('total: 9/16 chunks, 450/800 points (56.3%); shards 1/4 complete, 1 running; ETA 35 s at the current rate');
+  });
+
+  it('the merge job on this state: a shard incomplete, exit 3 ("needs resume"), nothing written', async () => {
+    const dirs = [0, 1, 2, 3].map((i) => join(dir, 'shards', String(i))).filter((d) => existsSync(d));
+    const err = await mergeShards(dirs, dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NeedsResumeError);
+    expect((err as Error).message).toMatch(/shards\/1: shard incomplete \(no shard.json\).*resubmit the array/);
+    expect(reportError(err, sink())).toBe(3);
+    // only shard 0 given: the chunks of shards 1-3 are missing, also "needs resume"
+    const missing = await mergeShards([dirs[0] as string], dir).catch((e: unknown) => e);
+    expect((missing as Error).message).toMatch(/12 of 16 chunks are missing .*shards 1, 2, 3 of 4 not given/);
+    expect(reportError(missing, sink())).toBe(3);
+    expect(existsSync(join(dir, 'surfaces.nc'))).toBe(false);
   });
 
   it('a lock from another host is live while its heartbeat is within the lease', () => {

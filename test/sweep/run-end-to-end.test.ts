@@ -172,8 +172,8 @@ describe('checkpoints, resume, shards', () => {
       expect(existsSync(join(s, 'shard.json'))).toBe(true);
     }
     const incomplete = await relaxmap(['merge', shards[0] as string, shards[1] as string, '--out', join(dir, 'merged-bad')]);
-    expect(incomplete.code).toBe(2);
-    expect(incomplete.stderr).toMatch(/chunks are missing/);
+    expect(incomplete.code).toBe(3);
+    expect(incomplete.stderr).toMatch(/chunks are missing .*shard 2 of 3 not given/);
     const merged = join(dir, 'merged');
     const r = await relaxmap(['merge', ...shards, '--out', merged]);
     expect(r.code).toBe(0);
