@@ -152,8 +152,9 @@ describe('relaxmap slurm', () => {
   });
 
   it('warns when shards outnumber chunks', async () => {
-    const text = await slurm(join(tmp, 'many'), { shards: '6' });
-    expect(text).toMatch(/warning: 6 shards but only 4 chunks: 2 tasks will have nothing to do/);
+    const err = sink();
+    await slurmCommand(spec, { shards: '6', out: join(tmp, 'many') }, sink(), err);
+    expect(err.text).toMatch(/^relaxmap: warning: 6 shards but only 4 chunks: 2 tasks will have nothing to do/);
   });
 
   it('refuses bad input with exit 2 and writes nothing', async () => {

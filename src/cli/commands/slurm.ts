@@ -33,7 +33,7 @@ const UNBOUNDED = Number.MAX_SAFE_INTEGER;
  * relaxmap slurm: plan a sweep as a SLURM job array of N shards plus a merge job, write the
  * scripts, sweep.json and a copy of the spec into DIR, and with --submit submit both.
  */
-export async function slurmCommand(specPath: string, opts: SlurmCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function slurmCommand(specPath: string, opts: SlurmCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<void> {
   const shards = parseCount('--shards', opts.shards) as number;
   const cpusPerTask = parseCount('--cpus-per-task', opts.cpusPerTask);
   const chunkSize = parseCount('--chunk-size', opts.chunkSize);
@@ -98,7 +98,7 @@ export async function slurmCommand(specPath: string, opts: SlurmCommandOptions, 
 
   const lines = [`relaxmap: ${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}, ${shards} shards; wrote ${ARRAY_SCRIPT}, ${MERGE_SCRIPT}, ${SWEEP_FILE} and ${SWEEP_SPEC} to ${dir}`];
   if (shards > plan.chunkCount) {
-    lines.push(`relaxmap: warning: ${shards} shards but only ${plan.chunkCount} chunks: ${shards - plan.chunkCount} tasks will have nothing to do (use at most ${plan.chunkCount} shards, or a smaller --chunk-size)`);
+    err.write(`relaxmap: warning: ${shards} shards but only ${plan.chunkCount} chunks: ${shards - plan.chunkCount} tasks will have nothing to do (use at most ${plan.chunkCount} shards, or a smaller --chunk-size)\n`);
   }
   if (!opts.submit) {
     lines.push(`submit: jid=$(sbatch --parsable ${join(dir, ARRAY_SCRIPT)}) && sbatch --dependency=afterany:$jid ${join(dir, MERGE_SCRIPT)}`);
