@@ -41,14 +41,14 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'output directory')
     .option('--set <name=value>', 'set a parameter (repeatable); replaces its sweep axis', collect, [])
     .option('--backend <name>', 'auto | inline | hybrid | workers | tfjs', 'auto')
-    .option('--workers <n>', 'worker threads (default: available cores)')
+    .option('--workers <n>', 'worker threads (default: the CPUs this process may use: affinity mask, SLURM_CPUS_PER_TASK)')
     .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
     .option('--shard <i/n>', 'compute shard i of n (deterministic share of the chunks), or slurm: the array task SLURM_ARRAY_TASK_ID; combine with relaxmap merge')
     .option('--shards <n>', 'with --shard slurm: the shard count (default: from the sweep.json of relaxmap slurm)')
     .option('--resume', 'continue an interrupted run from its checkpoints')
     .option('--force', 'overwrite a finished run in --out')
-    .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB')
-    .option('--chunk-size <n>', 'points per chunk (default: planned from the memory budget)')
+    .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB (default: a quarter of the machine, cgroup or SLURM allocation, at most 2GB); never changes the chunking')
+    .option('--chunk-size <n>', 'points per chunk (default: planned from the spec alone, so shards agree)')
     .option('--quiet', 'no progress output')
     .action(async (spec: string, opts: RunCommandOptions) => runCommand(spec, opts, process.argv));
 
