@@ -1,5 +1,6 @@
 import { SpecError, UsageError } from '../spec/errors.js';
-import { NeedsResumeError } from '../sweep/run-errors.js';
+import { writeErrorLog } from '../sweep/error-log.js';
+import { InterruptedError, NeedsResumeError, OutputWriteError, RunLockedError } from '../sweep/run-errors.js';
 
 /**
  * The exit-code table (docs/exit-codes.md, `relaxmap --help`). Distinct codes let a
@@ -8,7 +9,7 @@ import { NeedsResumeError } from '../sweep/run-errors.js';
  * 0/1/2 keep the meaning of interface.md section 3.
  */
 export const EXIT_OK = 0;
-/** An internal failure (a bug, or an engine failure): details go to DIR/.relaxmap/error.log where there is one. */
+/** An internal failure (a bug, or an engine failure): one line on the terminal, details in DIR/.relaxmap/error.log where there is one. */
 export const EXIT_FAILURE = 1;
 /** Bad input: the spec, an argument, or a file named on the command line. The message names the field. */
 export const EXIT_BAD_INPUT = 2;
@@ -34,22 +35,31 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT_INTERRUPTED, 'interrupted by a signal: finished chunks kept, rerun with --resume'],
 ];
 
-/** Map an error to its exit code and print it without a stack. */
+/** The exit code of an error (the table above). */
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof SpecError || e instanceof UsageError) return EXIT_BAD_INPUT;
+  if (e instanceof NeedsResumeError) return EXIT_NEEDS_RESUME;
+  if (e instanceof RunLockedError) return EXIT_LOCKED;
+  if (e instanceof OutputWriteError) return EXIT_IO;
+  if (e instanceof InterruptedError) return EXIT_INTERRUPTED;
+  return EXIT_FAILURE;
+}
+
+/**
+ * Map an error to its exit code and print it without a stack: one message for the known
+ * kinds; for an internal failure one line, with the details (stack, what libraries printed)
+ * in DIR/.relaxmap/error.log (or a file in the temporary directory), RELAXMAP_DEBUG=1 prints them too.
+ */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
-  if (e instanceof SpecError) {
-    stderr.write(`relaxmap: ${e.message}\n`);
-    return EXIT_BAD_INPUT;
-  }
-  if (e instanceof UsageError) {
-    stderr.write(`relaxmap: ${e.message}\n`);
-    return EXIT_BAD_INPUT;
-  }
-  if (e instanceof NeedsResumeError) {
-    stderr.write(`relaxmap: ${e.message}\n`);
-    return EXIT_NEEDS_RESUME;
+  const code = exitCodeOf(e);
+  if (code !== EXIT_FAILURE) {
+    stderr.write(`relaxmap: ${(e as Error).message}\n`);
+    return code;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  stderr.write(`relaxmap: error: ${msg}\n`);
+  const first = (msg.split('\n')[0] ?? '').slice(0, 300);
+  const log = writeErrorLog(e);
+  stderr.write(`relaxmap: internal error: ${first || (e instanceof Error ? e.name : 'unknown')}${log ? ` (details in ${log})` : ''}\n`);
   if (process.env.RELAXMAP_DEBUG && e instanceof Error && e.stack) stderr.write(`${e.stack}\n`);
   return EXIT_FAILURE;
 }

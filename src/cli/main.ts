@@ -1,13 +1,18 @@
 import { Command, CommanderError } from 'commander';
-import { reportError, EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
+import { reportError, EXIT_BAD_INPUT, EXIT_CODE_TABLE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
+import { installStopHandlers } from '../sweep/stop.js';
+import { addDiagnostics, setErrorLogDir } from '../sweep/error-log.js';
+import { h5wasmOutput } from '../io/h5wasm-load.js';
 import { pointCommand } from './commands/point.js';
 import { validateCommand } from './commands/validate.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { planCommand, type PlanCommandOptions } from './commands/plan.js';
 import { mergeShards } from '../sweep/merge.js';
-import { benchCommand, type BenchOptions } from './commands/bench.js';
-import { plotCommand, type PlotCommandOptions } from './commands/plot.js';
-import { reportCommand, type ReportCommandOptions } from './commands/report.js';
+// plot, report and bench load rendering and benchmark code: imported when used, so that the
+// other commands start quickly
+import type { BenchOptions } from './commands/bench.js';
+import type { PlotCommandOptions } from './commands/plot.js';
+import type { ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
 import { slurmCommand, type SlurmCommandOptions } from './commands/slurm.js';
 import { statusCommand, type StatusCommandOptions } from './commands/status.js';
@@ -23,7 +28,8 @@ export function buildProgram(): Command {
     .description('NMR/EPR spin relaxation over parameter grids (thermalized Redfield / Lindblad)')
     .version(VERSION)
     .exitOverride()
-    .showHelpAfterError('(relaxmap --help for usage)');
+    .showHelpAfterError('(relaxmap --help for usage)')
+    .addHelpText('after', `\nExit codes (docs/exit-codes.md):\n${EXIT_CODE_TABLE.map(([c, what]) => `  ${String(c).padStart(3)}  ${what}`).join('\n')}\n`);
 
   program
     .command('point')
@@ -45,8 +51,8 @@ export function buildProgram(): Command {
     .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
     .option('--shard <i/n>', 'compute shard i of n (deterministic share of the chunks), or slurm: the array task SLURM_ARRAY_TASK_ID; combine with relaxmap merge')
     .option('--shards <n>', 'with --shard slurm: the shard count (default: from the sweep.json of relaxmap slurm)')
-    .option('--resume', 'continue an interrupted run from its checkpoints')
-    .option('--force', 'overwrite a finished run in --out')
+    .option('--resume', 'continue an interrupted run from its checkpoints (a finished run: nothing to do; a new directory: a fresh run)')
+    .option('--force', 'start over: remove the previous run\'s outputs and checkpoints in --out (never a live run\'s)')
     .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB (default: a quarter of the machine, cgroup or SLURM allocation, at most 2GB); never changes the chunking')
     .option('--chunk-size <n>', 'points per chunk (default: planned from the spec alone, so shards agree)')
     .option('--quiet', 'no progress output')
@@ -74,6 +80,7 @@ export function buildProgram(): Command {
     .argument('<dirs...>', 'shard output directories')
     .requiredOption('--out <dir>', 'output directory')
     .option('--force', 'overwrite a finished run in --out')
+    .addHelpText('after', '\nExit codes: 0 merged, 2 a shard is unusable (named), 3 shards are missing, 73 --out is held by a live run, 74 a write was refused, 75 interrupted.\n')
     .action(async (dirs: string[], opts: { out: string; force?: boolean }) => {
       const r = await mergeShards(dirs, opts.out, opts.force ?? false);
       process.stderr.write(`relaxmap: merged ${dirs.length} shards, ${r.points} points; wrote ${r.files.join(', ')} to ${opts.out}\n`);
@@ -114,14 +121,14 @@ export function buildProgram(): Command {
     .option('--y <dim>', 'heatmap y axis (default: the second numeric sweep dimension)')
     .option('--format <list>', 'png, svg or png,svg', 'png,svg')
     .option('--at <name=value>', 'fix a dimension at a label or the nearest value (repeatable)', collect, [])
-    .action(async (dir: string, opts: PlotCommandOptions) => plotCommand(dir, opts));
+    .action(async (dir: string, opts: PlotCommandOptions) => (await import('./commands/plot.js')).plotCommand(dir, opts));
 
   program
     .command('report')
     .description('a self-contained interactive report.html of a run directory (works offline)')
     .argument('<dir>', 'a finished run directory')
     .option('--out <file>', 'output file (default DIR/report.html)')
-    .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
+    .action(async (dir: string, opts: ReportCommandOptions) => (await import('./commands/report.js')).reportCommand(dir, opts));
 
   program
     .command('bench')
@@ -135,7 +142,7 @@ export function buildProgram(): Command {
     .option('--rates-grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the rates-only benchmark', '256,256,4,4,2')
     .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
     .option('--engine-only <backend>', 'internal: one engine run, JSON with peak RSS')
-    .action(async (opts: BenchOptions) => benchCommand(opts));
+    .action(async (opts: BenchOptions) => (await import('./commands/bench.js')).benchCommand(opts));
 
   program
     .command('validate')
@@ -146,7 +153,26 @@ export function buildProgram(): Command {
   return program;
 }
 
+let crashHandlers = false;
+
+/** Uncaught failures (a library's own callbacks, a rejected promise nobody awaited): one line and exit 1, details in the log. */
+function installCrashHandlers(): void {
+  if (crashHandlers) return;
+  crashHandlers = true;
+  addDiagnostics(h5wasmOutput);
+  const crash = (e: unknown): void => {
+    process.exitCode = reportError(e);
+    process.exit(EXIT_FAILURE);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  // first: signals mean "stop" (and SIGUSR1 no longer opens the inspector), crashes print one line
+  installStopHandlers();
+  installCrashHandlers();
+  setErrorLogDir(undefined);
   const program = buildProgram();
   actionExit = EXIT_OK;
   try {
@@ -158,7 +184,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT_OK;
       return EXIT_BAD_INPUT;
     }
-    return reportError(e);
+    const code = reportError(e);
+    // an interrupted run has released its lock and kept its checkpoints; worker threads still
+    // winding down must not delay the exit a scheduler waits for
+    if (code === EXIT_INTERRUPTED) setTimeout(() => process.exit(code), 200).unref();
+    return code;
   }
 }
 

@@ -25,7 +25,11 @@ export interface EngineBackend {
   readonly precision: 'float64' | 'float32';
   /** Chunks to keep in flight (default: threads + 1). */
   readonly lanes?: number;
-  evaluate(chunk: Chunk): Promise<ChunkResult>;
+  /**
+   * Evaluate one chunk. When `signal` aborts the backend gives up the chunk as soon as it can
+   * (the in-thread kernel within a time slice, about 50 ms) and rejects with an AbortError.
+   */
+  evaluate(chunk: Chunk, signal?: AbortSignal): Promise<ChunkResult>;
   stats(): BackendStats;
   close(): Promise<void>;
 }
@@ -40,4 +44,11 @@ export class EngineError extends Error {
     super(message);
     this.name = 'EngineError';
   }
+}
+
+/** The rejection of a chunk given up because its AbortSignal fired. */
+export function abortError(signal: AbortSignal): Error {
+  const e = new Error(`chunk evaluation stopped: ${String((signal.reason as Error | undefined)?.message ?? 'aborted')}`);
+  e.name = 'AbortError';
+  return e;
 }

@@ -26,7 +26,7 @@ function depsToDims(grid: SweepGrid, deps: Iterable<string>): number[] {
   for (const d of deps) {
     const k = grid.dims.findIndex((g) => g.params.includes(d));
     if (k >= 0) out.add(k);
-    else if (!(d in grid.fixed)) throw new Error(`parameter ${d} has neither a value nor an axis`);
+    else if (!Object.hasOwn(grid.fixed, d)) throw new Error(`parameter ${d} has neither a value nor an axis`);
   }
   return [...out].sort((a, b) => a - b);
 }
@@ -35,7 +35,7 @@ function depsToDims(grid: SweepGrid, deps: Iterable<string>): number[] {
 function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointBatch; strides: Int32Array } {
   const lengths = dims.map((k) => (grid.dims[k] as GridDim).length);
   const size = lengths.reduce((a, b) => a * b, 1);
-  const columns: Record<string, Float64Array | number> = { ...grid.fixed };
+  const columns: Record<string, Float64Array | number> = Object.assign(Object.create(null) as Record<string, Float64Array | number>, grid.fixed);
   const strides = new Int32Array(grid.dims.length);
   let acc = 1;
   for (let j = dims.length - 1; j >= 0; j--) {
@@ -250,4 +250,45 @@ export class TableCursor {
       k--;
     }
   }
+}
+
+/**
+ * Bytes the coefficient tables of one variant take, computed from the dependencies alone
+ * (nothing is allocated): the tables, plus the sub-grid batches they are tabulated from.
+ * The admission check compares it with the memory budget before a run starts.
+ */
+export function coefficientTableBytes(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, options: { inverted?: boolean } = {}): { bytes: number; largest: { values: number; dims: string[] } } {
+  const es = model.eigen;
+  if (!es) return { bytes: 0, largest: { values: 0, dims: [] } };
+  const sizes = new Map<string, { values: number; dims: number[] }>();
+  const batches = new Map<string, number>();
+  const note = (key: string, deps: Iterable<string>, width = 1): void => {
+    if (sizes.has(key)) return;
+    const dims = depsToDims(grid, deps);
+    const size = dims.reduce((a, k) => a * (grid.dims[k] as GridDim).length, 1);
+    sizes.set(key, { values: size * width, dims });
+    const bk = dims.join(',');
+    if (!batches.has(bk)) batches.set(bk, size * dims.reduce((a, k) => a + (grid.dims[k] as GridDim).params.length, 0));
+  };
+  for (const t of compact) {
+    const c = t.coefficient;
+    const strength = model.strengths[c.strength];
+    const sd = model.spectrals[c.spectral] as SpectralDensity;
+    if (!strength) continue;
+    note(`s${c.strength}`, strength.value.deps);
+    const fdeps = frequencyDeps(model, c.frequency);
+    note(`J${c.spectral}|${c.frequency}`, [...spectralDeps(sd), ...fdeps]);
+    note(`${c.part}${c.frequency}`, [TEMPERATURE, ...fdeps]);
+  }
+  const popDeps = [TEMPERATURE, ...es.parts.flatMap((p) => [...p.theta.deps])];
+  note('pop+', popDeps, es.dim);
+  if (options.inverted) note('pop-', popDeps, es.dim);
+  let values = 0;
+  let largest = { values: 0, dims: [] as string[] };
+  for (const s of sizes.values()) {
+    values += s.values;
+    if (s.values > largest.values) largest = { values: s.values, dims: s.dims.map((k) => (grid.dims[k] as GridDim).name) };
+  }
+  for (const b of batches.values()) values += b;
+  return { bytes: values * 8, largest };
 }

@@ -36,11 +36,11 @@ export class HybridBackend implements EngineBackend {
     return 2 * this.poolThreads + 1;
   }
 
-  async evaluate(chunk: Chunk): Promise<ChunkResult> {
+  async evaluate(chunk: Chunk, signal?: AbortSignal): Promise<ChunkResult> {
     if (this.poolBusy < 2 * this.poolThreads) {
       this.poolBusy++;
       try {
-        return await this.pool.evaluate(chunk);
+        return await this.pool.evaluate(chunk, signal);
       } finally {
         this.poolBusy--;
       }
@@ -48,7 +48,7 @@ export class HybridBackend implements EngineBackend {
     this.inlineChunks++;
     // let queued worker results be handed over before the main thread blocks on a chunk
     await new Promise<void>((ok) => setImmediate(ok));
-    return this.inline.evaluate(chunk);
+    return this.inline.evaluate(chunk, signal);
   }
 
   stats(): BackendStats {

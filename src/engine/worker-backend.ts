@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { rangeDescription } from '../sweep/grid.js';
-import { EngineError, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
+import { abortError, EngineError, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, kernelData, type Job } from './job.js';
 
@@ -60,7 +60,7 @@ export class WorkerBackend implements EngineBackend {
     this.description = `piscina pool, ${threads} worker thread${threads === 1 ? '' : 's'}, float64`;
   }
 
-  async evaluate(chunk: Chunk): Promise<ChunkResult> {
+  async evaluate(chunk: Chunk, signal?: AbortSignal): Promise<ChunkResult> {
     const fi = this.options.faultInjection;
     const task = {
       id: chunk.id,
@@ -71,13 +71,16 @@ export class WorkerBackend implements EngineBackend {
     };
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
+      if (signal?.aborted) throw abortError(signal);
       try {
-        const buf = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false })) as ArrayBuffer;
+        // an aborted task stops its worker thread (piscina), so a stop does not wait for the chunk
+        const buf = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false }, signal ? { signal } : {})) as ArrayBuffer;
         const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(buf));
         this.counters.chunks++;
         this.counters.points += chunk.count;
         return out;
       } catch (e) {
+        if (signal?.aborted) throw abortError(signal);
         lastError = e;
         if (attempt === 0) this.counters.retries++;
       }

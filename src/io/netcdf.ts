@@ -17,11 +17,11 @@
  * 0 rather than NaN. The writer therefore writes every chunk explicitly, backfilling with NaN
  * (or the given `_FillValue`) whatever the caller did not write.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import h5wasm from 'h5wasm/node';
+import { dirname, resolve } from 'node:path';
 import type { Attribute, Dataset, File as H5File, Group } from 'h5wasm/node';
+import { loadH5wasm, type H5Api } from './h5wasm-load.js';
+import { tempPathFor } from './temp-files.js';
 
 export interface NcDimension {
   name: string;
@@ -307,7 +307,11 @@ function describeShape(dims: readonly string[], shape: readonly number[]): strin
 /* h5wasm plumbing                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
+/** The h5wasm API, loaded on first use (its start-up costs; validate, plan and point never need it). */
+let h5wasm: H5Api;
+
 async function h5Module() {
+  h5wasm = await loadH5wasm();
   return h5wasm.ready;
 }
 
@@ -341,10 +345,6 @@ function writeAttr(obj: Dataset | Group, key: string, value: string | number | r
   } else {
     obj.create_attribute(key, Float64Array.from(value), [value.length], '<d');
   }
-}
-
-function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 async function fsyncPath(p: string, flags: string): Promise<void> {

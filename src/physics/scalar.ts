@@ -25,13 +25,14 @@ export function scalarDeps(s: Scalar): string[] {
 
 export function evalScalar(s: Scalar, p: ParamValues): number {
   if (s.kind === 'const') return s.value;
-  const v = p[s.name];
+  // user-named parameters: never a look-up on Object.prototype (`constructor`, `toString`)
+  const v = Object.hasOwn(p, s.name) ? p[s.name] : undefined;
   if (v === undefined) throw new Error(`parameter '${s.name}' has no value`);
   return v;
 }
 
 export function batchColumn(batch: PointBatch, name: string): Float64Array | number {
-  const c = batch.columns[name];
+  const c = Object.hasOwn(batch.columns, name) ? batch.columns[name] : undefined;
   if (c === undefined) throw new Error(`parameter '${name}' has no value in the batch`);
   if (typeof c !== 'number' && c.length !== batch.size) {
     throw new Error(`parameter '${name}': column length ${c.length}, batch size ${batch.size}`);
@@ -50,14 +51,14 @@ export function at(c: Float64Array | number, i: number): number {
 
 /** One point of a batch as a record. */
 export function pointOf(batch: PointBatch, i: number): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [k, c] of Object.entries(batch.columns)) out[k] = at(c, i);
   return out;
 }
 
 /** A batch holding a single point. */
 export function singlePointBatch(p: ParamValues): PointBatch {
-  return { size: 1, columns: { ...p } };
+  return { size: 1, columns: Object.assign(Object.create(null) as Record<string, number>, p) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { SpecError, formatPath, shown, type SpecIssue } from './errors.js';
@@ -121,7 +121,7 @@ export function validateSpecObject(raw: unknown, source?: string, doc?: Document
     }));
     throw new SpecError(dedupe(issues), source);
   }
-  const { checked, issues } = checkSpec(parsed.data as SpecV1);
+  const { checked, issues } = checkSpec(withNullPrototypes(parsed.data as SpecV1));
   if (!checked) {
     throw new SpecError(
       issues.map((i) => ({ ...i, path: i.path + lineOf(doc, lc, pathFromString(i.path)) })),
@@ -178,22 +178,111 @@ export function parseSpecText(text: string, source = '<spec>', overrides?: (raw:
       source,
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // the yaml package refuses alias expansion beyond maxAliasCount (a "billion laughs" bomb)
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw new SpecError([{ path: '(yaml)', message: `too many alias expansions (*name), more than ${MAX_ALIAS_COUNT}: a resource-exhaustion pattern; write the values out` }], source);
+    }
+    throw new SpecError([{ path: '(yaml)', message: `cannot convert the YAML document: ${(e as Error).message}` }], source);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError([{ path: '(root)', message: `expected a mapping (version: 1, spins: ..., ...), got ${shown(raw)}` }], source);
+  }
+  const reserved = reservedKeys(raw);
+  if (reserved.length > 0) {
+    throw new SpecError(
+      reserved.map((path) => ({ path: formatPath(path) + lineOf(doc, lc, path), message: `the name "__proto__" is reserved (JavaScript object internals): choose another name` })),
+      source,
+    );
   }
   if (overrides) overrides(raw as Record<string, unknown>);
   const checked = validateSpecObject(raw, source, doc, lc);
   return { ...checked, source, text };
 }
 
-/** The text of a spec file; a missing or unreadable file is a SpecError (exit code 2). */
+/** Alias expansions allowed in one document (plenty for anchors reused by hand). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Paths of every mapping key `__proto__` (which plain objects cannot hold as data). */
+function reservedKeys(v: unknown, path: PropertyKey[] = [], out: PropertyKey[][] = []): PropertyKey[][] {
+  if (v === null || typeof v !== 'object' || out.length >= 20) return out;
+  if (Array.isArray(v)) v.forEach((x, i) => reservedKeys(x, [...path, i], out));
+  else
+    for (const k of Object.keys(v)) {
+      if (k === '__proto__') out.push([...path, k]);
+      else reservedKeys((v as Record<string, unknown>)[k], [...path, k], out);
+    }
+  return out;
+}
+
+/**
+ * The user-named tables of a spec (parameters, observables, sweep) as null-prototype
+ * objects: a name such as `constructor` or `toString` is then looked up as data, never on
+ * Object.prototype (checkSpec and everything after it see these).
+ */
+function withNullPrototypes(spec: SpecV1): SpecV1 {
+  const np = <T>(o: Readonly<Record<string, T>> | undefined): Record<string, T> | undefined =>
+    o === undefined ? undefined : Object.assign(Object.create(null) as Record<string, T>, o);
+  const tables = {
+    ...(spec.parameters !== undefined ? { parameters: np(spec.parameters) } : {}),
+    ...(spec.sweep !== undefined ? { sweep: np(spec.sweep) } : {}),
+    observables: np(spec.observables) as Record<string, string>,
+  };
+  return { ...spec, ...tables };
+}
+
+/** Largest spec file read (specs are a page or two; this bounds memory on a wrong path). */
+export const MAX_SPEC_BYTES = 1 << 20;
+
+/**
+ * The text of a spec file. Missing, unreadable, non-regular (a directory, FIFO, device such
+ * as /dev/zero), oversized or non-UTF-8 files are SpecErrors (exit code 2). The file is
+ * opened non-blocking and checked with fstat before reading, so a FIFO cannot block.
+ */
 export function readSpecText(path: string): string {
+  const fail = (message: string): never => {
+    throw new SpecError([{ path: '(file)', message }], path);
+  };
+  if (path.trim() === '') fail('empty path: give the spec file (YAML)');
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new SpecError([{ path: '(file)', message: code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}` }], path);
+    return fail(
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code === 'ELOOP' ? 'too many symbolic links' : `cannot open: ${code ?? (e as Error).message}`,
+    );
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) fail('is a directory, not a spec file');
+    if (!st.isFile()) fail(`is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'special file'}): give a spec file`);
+    if (st.size > MAX_SPEC_BYTES) fail(`${st.size} bytes, more than the ${MAX_SPEC_BYTES} a spec may have: is this the spec file?`);
+    const buf = Buffer.alloc(Math.min(st.size, MAX_SPEC_BYTES) + 1);
+    let n = 0;
+    for (;;) {
+      const k = readSync(fd, buf, n, buf.length - n, null);
+      if (k === 0) break;
+      n += k;
+      if (n > MAX_SPEC_BYTES) fail(`more than the ${MAX_SPEC_BYTES} bytes a spec may have: is this the spec file?`);
+      if (n === buf.length) break;
+    }
+    const bytes = buf.subarray(0, n);
+    if (bytes.includes(0)) fail('holds NUL bytes: not a text (YAML) file');
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return fail('is not valid UTF-8 text');
+    }
+  } catch (e) {
+    if (e instanceof SpecError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'EISDIR' ? 'is a directory, not a spec file' : `cannot read: ${code ?? (e as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -132,7 +132,7 @@ export function baseParameters(checked: CheckedSpec): Record<string, number> {
   const out: Record<string, number> = {};
   const missing: string[] = [];
   for (const name of checked.usedParameters) {
-    const v = params[name];
+    const v = Object.hasOwn(params, name) ? params[name] : undefined;
     if (v === undefined) missing.push(name);
     else out[name] = v;
   }
@@ -140,7 +140,7 @@ export function baseParameters(checked: CheckedSpec): Record<string, number> {
     throw new SpecError(
       missing.map((m) => ({
         path: `parameters.${m}`,
-        message: checked.spec.sweep?.[m] ? 'swept but has no single value for a one-point evaluation: give it under parameters: or with --set' : 'required: no value given',
+        message: checked.spec.sweep && Object.hasOwn(checked.spec.sweep, m) ? 'swept but has no single value for a one-point evaluation: give it under parameters: or with --set' : 'required: no value given',
       })),
     );
   }

@@ -105,7 +105,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   const paramValues = (name: string): Array<{ values: ArrayLike<number>; from: string }> | undefined => {
     const out: Array<{ values: ArrayLike<number>; from: string }> = [];
     if (Object.prototype.hasOwnProperty.call(params, name)) out.push({ values: [params[name] as number], from: `parameters.${name}` });
-    const axis = sweep[name];
+    const axis = Object.hasOwn(sweep, name) ? sweep[name] : undefined;
     // a malformed axis (log through 0) gives NaN values: the axis check reports it
     if (axis) out.push({ values: axisValues(axis).filter((x) => Number.isFinite(x)), from: `sweep.${name}` });
     return out.length > 0 ? out : undefined;

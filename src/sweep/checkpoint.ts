@@ -1,120 +1,83 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
-import { UsageError } from '../spec/errors.js';
+import { writeFileAtomic } from '../io/temp-files.js';
+import { readChunkFile as readVerifiedChunk, writeChunkFile, ChunkIntegrityError } from './chunk-file.js';
+import { CHUNK_NAME, removeChunkFiles } from './debris.js';
+import { RunLock, type AcquireOptions } from './lock.js';
+import { NeedsResumeError } from './run-errors.js';
 
-/** Write a file atomically: temp name in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    if (typeof data === 'string') writeSync(fd, data);
-    else {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
-export interface LockInfo {
-  readonly pid: number;
-  readonly host: string;
-  readonly started: string;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { writeFileAtomic } from '../io/temp-files.js';
 
 /**
- * The run's private state directory DIR/.relaxmap: a lock (so that two runs never write
- * into one directory), the chunk plan, and one checkpoint file per finished chunk.
+ * The run's private state directory DIR/.relaxmap: the lock (src/sweep/lock.ts), the chunk
+ * plan, and one self-checking checkpoint file per finished chunk (src/sweep/chunk-file.ts).
+ * Shard runs keep their chunks in DIR/chunks, which outlives the run for `relaxmap merge`.
  */
 export class RunState {
+  readonly outDir: string;
   readonly dir: string;
   readonly chunksDir: string;
-  private locked = false;
+  private lock: RunLock | undefined;
 
   constructor(outDir: string, chunksDir?: string) {
+    this.outDir = outDir;
     this.dir = join(outDir, '.relaxmap');
     this.chunksDir = chunksDir ?? join(this.dir, 'chunks');
   }
 
-  get lockPath(): string {
-    return join(this.dir, 'lock');
+  /** Take the directory's lock (live locks are refused; stale ones taken only with takeStale). */
+  acquire(options: AcquireOptions): void {
+    this.lock = RunLock.acquire(this.outDir, options);
   }
 
-  /**
-   * Take the lock. A lock held by a live process is refused; a stale one (its process died,
-   * e.g. kill -9) is taken over only when resuming, so that a crash is never silently ignored.
-   */
-  acquire(resume: boolean): void {
-    mkdirSync(this.dir, { recursive: true });
-    mkdirSync(this.chunksDir, { recursive: true });
-    const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-    try {
-      writeFileSync(this.lockPath, JSON.stringify(info), { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let held: LockInfo | undefined;
-      try {
-        held = JSON.parse(readFileSync(this.lockPath, 'utf8')) as LockInfo;
-      } catch {
-        held = undefined;
-      }
-      const sameHost = held?.host === hostname();
-      if (held && sameHost && held.pid !== process.pid && processAlive(held.pid)) {
-        throw new UsageError(`another relaxmap run (pid ${held.pid}, started ${held.started}) is writing into ${this.dir.replace(/\/\.relaxmap$/, '')}: wait for it, or use another --out`);
-      }
-      if (!resume) {
-        throw new UsageError(
-          `${this.dir.replace(/\/\.relaxmap$/, '')} holds an interrupted run${held ? ` (pid ${held.pid}, started ${held.started})` : ''}: continue it with --resume, or start over with --force`,
-        );
-      }
-      writeFileSync(this.lockPath, JSON.stringify(info));
-    }
-    this.locked = true;
+  get runLock(): RunLock | undefined {
+    return this.lock;
+  }
+
+  heartbeat(): void {
+    this.lock?.heartbeat();
   }
 
   release(): void {
-    if (!this.locked) return;
-    try {
-      unlinkSync(this.lockPath);
-    } catch {
-      // already gone
-    }
-    this.locked = false;
+    this.lock?.release();
   }
 
   chunkPath(id: number): string {
     return join(this.chunksDir, `chunk-${String(id).padStart(6, '0')}.f64`);
   }
 
-  writeChunk(id: number, buffer: Float64Array): void {
-    writeFileAtomic(this.chunkPath(id), new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+  writeChunk(id: number, buffer: Float64Array, planHash: Buffer): { bytes: number; sha256: string } {
+    mkdirSync(this.chunksDir, { recursive: true });
+    return writeChunkFile(this.chunkPath(id), id, buffer, planHash);
   }
 
-  /** Checkpointed chunk ids (only complete files exist: they are renamed into place). */
+  /** Checkpointed chunk ids by file name (complete files only exist: they are renamed into place). */
   finishedChunks(): Set<number> {
     const out = new Set<number>();
     if (!existsSync(this.chunksDir)) return out;
-    for (const f of readdirSync(this.chunksDir)) {
-      const m = /^chunk-(\d+)\.f64$/.exec(f);
-      if (m) out.add(Number(m[1]));
-    }
+    for (const f of readdirSync(this.chunksDir)) if (CHUNK_NAME.test(f)) out.add(Number(f.slice(6, -4)));
     return out;
+  }
+
+  /**
+   * Verify the checkpoints of the given chunks (size, header, SHA-256); a file that fails is
+   * removed, so that its chunk is computed again. Returns the verified ids and the failures.
+   */
+  verifiedChunks(ids: readonly number[], lengthOf: (id: number) => number, planHash: Buffer): { ok: Map<number, string>; bad: ChunkIntegrityError[] } {
+    const present = this.finishedChunks();
+    const ok = new Map<number, string>();
+    const bad: ChunkIntegrityError[] = [];
+    for (const id of ids) {
+      if (!present.has(id)) continue;
+      try {
+        ok.set(id, readVerifiedChunk(this.chunkPath(id), { id, length: lengthOf(id), planHash }).sha256);
+      } catch (e) {
+        if (!(e instanceof ChunkIntegrityError)) throw e;
+        bad.push(e);
+        rmSync(this.chunkPath(id), { force: true });
+      }
+    }
+    return { ok, bad };
   }
 
   writeJson(name: string, value: unknown): void {
@@ -122,31 +85,51 @@ export class RunState {
     writeFileAtomic(join(this.dir, name), `${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /** A JSON file of the state directory; a corrupt one is reported naming it (exit 3: start over with --force). */
   readJson<T>(name: string): T | undefined {
     const p = join(this.dir, name);
     if (!existsSync(p)) return undefined;
-    return JSON.parse(readFileSync(p, 'utf8')) as T;
+    try {
+      return JSON.parse(readFileSync(p, 'utf8')) as T;
+    } catch (e) {
+      throw new NeedsResumeError(`${p} cannot be read (${(e as Error).message.split('\n')[0]}): the interrupted run's plan is lost; start over with --force`);
+    }
   }
 
-  clearChunks(): void {
-    rmSync(this.chunksDir, { recursive: true, force: true });
-    mkdirSync(this.chunksDir, { recursive: true });
+  /** Whether the directory holds checkpoints or a plan of an interrupted run. */
+  hasInterruptedWork(): boolean {
+    return this.finishedChunks().size > 0 || existsSync(join(this.dir, 'plan.json'));
   }
 
-  /** Remove the state directory (after the outputs are written). */
+  /** Drop every checkpoint (relaxmap's chunk files only) and the plan. */
+  clearCheckpoints(): void {
+    removeChunkFiles(this.chunksDir);
+    rmSync(join(this.dir, 'plan.json'), { force: true });
+  }
+
+  /** After a refusal: remove the state directory again if it holds nothing (the lock already released). */
+  pruneIfEmpty(): void {
+    for (const d of [join(this.dir, 'chunks'), this.dir]) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // not empty (or not there)
+      }
+    }
+  }
+
+  /** Remove the state directory once the outputs are written; the lock goes last. */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-    this.locked = false;
+    for (const f of existsSync(this.dir) ? readdirSync(this.dir) : []) {
+      if (f !== 'lock') rmSync(join(this.dir, f), { recursive: true, force: true });
+    }
+    this.release();
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // a new lock of another run, taken the moment ours went
+    }
   }
 }
 
-/** Read a chunk file written by writeChunk (from any run or shard directory). */
-export function readChunkFile(path: string, expectedLength: number): Float64Array {
-  const buf = readFileSync(path);
-  if (buf.byteLength !== expectedLength * 8) {
-    throw new Error(`${path}: ${buf.byteLength} bytes, expected ${expectedLength * 8} (a chunk of another plan?)`);
-  }
-  const out = new Float64Array(expectedLength);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}
+export { ChunkIntegrityError } from './chunk-file.js';

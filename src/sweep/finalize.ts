@@ -1,11 +1,17 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tempPathFor } from '../io/temp-files.js';
+import { loadH5wasm } from '../io/h5wasm-load.js';
+import { whenAborted } from './stop.js';
 import { join } from 'node:path';
 import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
 import { chunkLength, chunkViews, FLAG_NONFINITE, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
-import { readChunkFile, writeFileAtomic } from './checkpoint.js';
+import { writeFileAtomic } from './checkpoint.js';
+import { readChunkFile } from './chunk-file.js';
+import { writeFailure } from './os-errors.js';
+import { InterruptedError } from './run-errors.js';
 import { pointParams } from './grid.js';
 import { outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
 import { chunkOf, type RunPlan } from './plan.js';
@@ -24,6 +30,12 @@ export interface FinalizeResult {
   readonly seconds: number;
 }
 
+/** Note which output a failed write was for (the messages of HDF5 and of fs name temporary files, or none). */
+function attributeTo(e: unknown, path: string): unknown {
+  if (e !== null && typeof e === 'object' && !Object.hasOwn(e, 'outputPath')) Object.defineProperty(e, 'outputPath', { value: path });
+  return e;
+}
+
 /** Shortest round-trip text of a number (NaN for anything non-finite). */
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : 'NaN');
 
@@ -33,7 +45,7 @@ class CsvWriter {
   private size = 0;
   readonly tmp: string;
   constructor(readonly path: string) {
-    this.tmp = `${path}.${process.pid}.tmp`;
+    this.tmp = tempPathFor(path);
     this.fd = openSync(this.tmp, 'w');
   }
   line(s: string): void {
@@ -43,15 +55,23 @@ class CsvWriter {
   }
   private flush(): void {
     if (this.buf.length === 0) return;
-    writeSync(this.fd, `${this.buf.join('\n')}\n`);
+    try {
+      writeSync(this.fd, `${this.buf.join('\n')}\n`);
+    } catch (e) {
+      throw attributeTo(e, this.path);
+    }
     this.buf = [];
     this.size = 0;
   }
   close(): void {
-    this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.tmp, this.path);
+    try {
+      this.flush();
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      throw attributeTo(e, this.path);
+    }
   }
   abort(): void {
     try {
@@ -97,12 +117,55 @@ function gather(count: number, stride: number, offset: number, inner: number, sr
   return out;
 }
 
+export interface FinalizeOptions {
+  /** sha256 of the plan key: every chunk file must carry it (src/sweep/chunk-file.ts). */
+  readonly planHash: Buffer;
+  /** A stop signal stops the writing between chunks (the temporary files are removed; exit 75). */
+  readonly stop?: { readonly signal: AbortSignal; readonly stoppedBy: string | undefined };
+  /** Bytes the outputs need, for a "no space" message. */
+  readonly needBytes?: number;
+  /** Called between chunks (the lock's heartbeat). */
+  readonly heartbeat?: () => void;
+}
+
+/** Milliseconds of writing between two returns to the event loop (signals, heartbeat). */
+const WRITE_SLICE_MS = 50;
+
 /**
  * Write the outputs of a run (surfaces.nc, trajectories.nc, contributions.nc, points.csv,
  * spec.yaml) from its chunk files, streaming chunk by chunk so that memory stays flat.
+ * Every chunk file is verified (size, plan, SHA-256) before anything is written; each
+ * output appears under its name only when complete.
  */
-export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunkPath: (id: number) => string): Promise<FinalizeResult> {
+export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunkPath: (id: number) => string, options: FinalizeOptions): Promise<FinalizeResult> {
+  const len = (count: number): number => chunkLength(chunkShape(job, count));
+  const readChunk = (id: number): Float64Array => readChunkFile(chunkPath(id), { id, length: len(chunkOf(plan, id).count), planHash: options.planHash }).values;
+  for (let id = 0; id < plan.chunkCount; id++) readChunk(id);
+  try {
+    return await writeOutputs(job, plan, outDir, readChunk, options);
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+    throw writeFailure(e, outDir, options.needBytes);
+  }
+}
+
+async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: (id: number) => Float64Array, options: FinalizeOptions): Promise<FinalizeResult> {
   const t0 = performance.now();
+  let lastYield = performance.now();
+  const checkpoint = async (): Promise<void> => {
+    if (performance.now() - lastYield < WRITE_SLICE_MS) return;
+    await new Promise<void>((ok) => setImmediate(ok));
+    lastYield = performance.now();
+    options.heartbeat?.();
+    const sig = options.stop?.stoppedBy;
+    if (sig) throw new InterruptedError(sig, plan.chunkCount, plan.chunkCount);
+  };
+  // loading the HDF5 library takes a moment (seconds from TypeScript sources): a stop must not wait for it
+  const stop = options.stop;
+  if (stop) {
+    await Promise.race([loadH5wasm(), whenAborted(stop.signal)]);
+    if (stop.stoppedBy) throw new InterruptedError(stop.stoppedBy, plan.chunkCount, plan.chunkCount);
+  }
   const layout = outputLayout(job, plan);
   const files: string[] = [];
   const attrs = {
@@ -129,11 +192,11 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     csv.line(csvHeader(job, layout, plan).join(','));
     let nonFinite = 0;
     const nonFiniteSample: NonFinitePoint[] = [];
-    const len = (count: number): number => chunkLength(chunkShape(job, count));
     let refCache: { id: number; result: ChunkResult } | undefined;
     for (let id = 0; id < plan.chunkCount; id++) {
       const chunk = chunkOf(plan, id);
-      const r = chunkViews(chunkShape(job, chunk.count), readChunkFile(chunkPath(id), len(chunk.count)));
+      await checkpoint();
+      const r = chunkViews(chunkShape(job, chunk.count), readChunk(id));
       const bad = sanitize(r);
       const variant = job.grid.variants[chunk.variant];
       if (bad > 0) {
@@ -155,7 +218,7 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
         const refId = refVariant * plan.chunksPerVariant + (id % plan.chunksPerVariant);
         if (refCache?.id !== refId) {
           const rc = chunkOf(plan, refId);
-          const rr = chunkViews(chunkShape(job, rc.count), readChunkFile(chunkPath(refId), len(rc.count)));
+          const rr = chunkViews(chunkShape(job, rc.count), readChunk(refId));
           sanitize(rr);
           refCache = { id: refId, result: rr };
         }
@@ -163,15 +226,18 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
       }
       writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv);
     }
-    await surfaces.close();
+    await checkpoint();
+    await surfaces.close().catch((e: unknown) => Promise.reject(attributeTo(e, surfaces.path)));
     files.push('surfaces.nc');
     if (trajectories) {
-      await trajectories.close();
+      const t = trajectories;
+      await t.close().catch((e: unknown) => Promise.reject(attributeTo(e, t.path)));
       files.push('trajectories.nc');
     }
     csv.close();
     files.push('points.csv');
     if (job.spec.outputs.includes('contributions') && plan.nTimes > 0) {
+      await checkpoint();
       await writeContributions(job, plan, layout, join(outDir, 'contributions.nc'), attrs);
       files.push('contributions.nc');
     }
@@ -225,7 +291,11 @@ function writeChunk(
     for (const s of slabs) {
       const cnt = inner > 1 ? [...s.count, inner] : s.count;
       const st = inner > 1 ? [...s.start, 0] : s.start;
-      w.writeSlab(name, st, cnt, data.subarray(s.offset * inner, (s.offset + s.size) * inner));
+      try {
+        w.writeSlab(name, st, cnt, data.subarray(s.offset * inner, (s.offset + s.size) * inner));
+      } catch (e) {
+        throw attributeTo(e, w.path);
+      }
     }
   };
   layout.observables.forEach((o, k) => {

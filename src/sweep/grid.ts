@@ -70,12 +70,12 @@ export function buildGrid(checked: CheckedSpec): SweepGrid {
     g.params.push(name);
     g.values.push(values);
   }
-  const fixed: Record<string, number> = {};
+  const fixed: Record<string, number> = Object.create(null) as Record<string, number>;
   const params = checked.spec.parameters ?? {};
   const swept = new Set(dims.flatMap((d) => d.params));
   for (const name of checked.usedParameters) {
     if (swept.has(name)) continue;
-    const v = params[name];
+    const v = Object.hasOwn(params, name) ? params[name] : undefined;
     if (v === undefined) throw new Error(`parameter ${name} has neither a value nor an axis`);
     fixed[name] = v;
   }
@@ -118,7 +118,7 @@ export function dimIndices(grid: SweepGrid, flat: number, out: Int32Array = new 
 
 /** Parameter values of one point (per-variant flat index). */
 export function pointParams(grid: SweepGrid, flat: number): Record<string, number> {
-  const p: Record<string, number> = { ...grid.fixed };
+  const p: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, grid.fixed);
   const idx = dimIndices(grid, flat);
   grid.dims.forEach((d, k) => d.params.forEach((name, j) => (p[name] = (d.values[j] as Float64Array)[idx[k] as number] as number)));
   return p;

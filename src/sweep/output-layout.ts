@@ -49,10 +49,14 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
       });
     }
   });
+  // a sweep without axes is one point: its variables get a dimension `point` of length 1
+  // (NetCDF variables without dimensions are not what readers of a sweep expect)
+  const single = sweepDims.length === 0;
+  if (single) sweepDims.push({ name: 'point', values: Float64Array.of(0), attrs: { units: '1', long_name: 'the single point of a sweep without axes' } });
   const hasThermalDim = job.grid.categorical.some((c) => c.name === 'thermalization') && job.grid.thermalizations.length > 1;
   return {
     sweepDims,
-    sweepShape: [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
+    sweepShape: single ? [1] : [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
     auxCoords,
     observables: job.problems[0]?.observables.map((o) => o.name) ?? [],
     hasModes: plan.want.modes,

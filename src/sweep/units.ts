@@ -5,10 +5,11 @@ import type { SpecV1 } from '../spec/schema.js';
  * the spec; its meaning comes from where it is used).
  */
 export function parameterUnits(spec: SpecV1): Record<string, { units: string; longName: string }> {
-  const out: Record<string, { units: string; longName: string }> = {
+  // keyed by user-named parameters: no prototype (`constructor` is a name like any other)
+  const out: Record<string, { units: string; longName: string }> = Object.assign(Object.create(null) as Record<string, { units: string; longName: string }>, {
     T: { units: 'K', longName: 'lattice temperature' },
     B0: { units: 'T', longName: 'static magnetic field' },
-  };
+  });
   const note = (v: unknown, units: string, longName: string): void => {
     if (typeof v === 'string' && !(v in out)) out[v] = { units, longName };
   };

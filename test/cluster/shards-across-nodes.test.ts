@@ -1,8 +1,8 @@
 /**
  * Shards computed on different "nodes" (other memory budgets, worker counts, backends and
  * SLURM allocations) merge into exactly the unsharded run: the chunk plan depends on the
- * spec and --chunk-size alone. A budget below one chunk used to shrink the chunks, so such
- * a shard planned differently and merge refused it.
+ * spec and --chunk-size alone. A budget too small for the default number of chunks in flight
+ * used to shrink the chunks, so such a shard planned differently and merge refused it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,13 +66,16 @@ describe('shards from different nodes', () => {
     expect(makePlan(job, { memoryBytes: 1e6 }).chunkCount).toBe(8);
   });
 
-  it('inline with a budget below one chunk, 2 pool workers, and a 1-CPU 1-MB SLURM allocation merge into the unsharded run', async () => {
+  it('inline with room for one chunk in flight, 2 pool workers, and a 1-CPU 1-MB SLURM allocation merge into the unsharded run', async () => {
     const quiet = { specPath: spec, quiet: true } as const;
+    const chunkBytes = makePlan(createJob({ text: SPEC, source: spec, overrides: [] }), { memoryBytes: 2e9 }).chunkBytes;
     const reference = join(dir, 'reference');
     await runSweep({ ...quiet, outDir: reference });
     const shards = [0, 1, 2].map((i) => join(dir, `node${i}`));
-    // node 0: in-thread, 64 kB budget (one chunk of 256 points takes ~500 kB)
-    await runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, backend: 'inline', memoryBytes: 64e3 });
+    // a budget below one chunk (twice its size while checkpointed) is refused, naming --memory
+    await expect(runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, memoryBytes: chunkBytes })).rejects.toThrow(/--memory .* holds no chunk of 256 points/);
+    // node 0: in-thread, room for one chunk (the old planner shrank chunks to fit 3 in flight)
+    await runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, backend: 'inline', memoryBytes: 2.5 * chunkBytes });
     // node 1: a pool of 2 workers, 4 GB
     await runSweep({ ...quiet, outDir: shards[1] as string, shard: { index: 1, count: 3 }, backend: 'workers', workers: 2, memoryBytes: 4e9 });
     // node 2: defaults inside a SLURM job of 1 CPU and 1 MB per CPU

@@ -50,3 +50,54 @@ export async function python<T>(script: string): Promise<T> {
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] as string) as T;
 }
+
+export interface BatchCase {
+  readonly args: readonly string[];
+  /** Working directory of the case (default: the repository). */
+  readonly cwd?: string;
+}
+
+/**
+ * Many command lines in ONE child process, one after the other, each through the same
+ * `main(argv)` as the CLI with its stdout and stderr captured: a CLI process from sources
+ * spends seconds starting (tsx, the HDF5 library), which dozens of cases must not pay each.
+ * `wrap` runs the child under a wrapper command line (e.g. unshare with private mounts):
+ * the child's own command line is appended to it.
+ */
+export async function relaxmapBatch(cases: readonly BatchCase[], options: { wrap?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult[] & { rawStderr: string }> {
+  const script = `const { main } = await import(${JSON.stringify(MAIN_URL)});
+const cases = JSON.parse(process.env.RELAXMAP_BATCH);
+const out = [];
+const realOut = process.stdout.write.bind(process.stdout);
+const realErr = process.stderr.write.bind(process.stderr);
+for (const c of cases) {
+  let stdout = '', stderr = '';
+  process.stdout.write = (d, ...rest) => { stdout += String(d); const cb = rest.find((x) => typeof x === 'function'); if (cb) cb(); return true; };
+  process.stderr.write = (d, ...rest) => { stderr += String(d); const cb = rest.find((x) => typeof x === 'function'); if (cb) cb(); return true; };
+  process.chdir(c.cwd ?? ${JSON.stringify(ROOT)});
+  let code;
+  try { code = await main(['node', 'relaxmap', ...c.args]); } catch (e) { code = -1; stderr += 'BATCH: main threw ' + (e && e.stack); }
+  process.stdout.write = realOut;
+  process.stderr.write = realErr;
+  out.push({ code, signal: null, stdout, stderr });
+}
+realOut(JSON.stringify(out) + '\\n');
+process.exit(0);`;
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env, RELAXMAP_BATCH: JSON.stringify(cases) };
+  delete env.RELAXMAP_DEBUG;
+  const node = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
+  const argv = options.wrap ? [...options.wrap, ...node] : node;
+  const child = spawn(argv[0] as string, argv.slice(1), { cwd: ROOT, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((ok) => child.on('close', ok));
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    // rawStderr: what reached the child's file descriptor 2 around the captured streams (a library's own writes)
+    return Object.assign(JSON.parse(last) as CliResult[], { rawStderr: stderr });
+  } catch {
+    throw new Error(`batch child failed (${code}): ${stderr.slice(-4000)} ${stdout.slice(-2000)}`);
+  }
+}

@@ -106,7 +106,7 @@ print(json.dumps(dict(
   it('refuses to overwrite a finished run without --force, and overwrites with it', async () => {
     const out = join(dir, 'small');
     const again = await relaxmap(['run', join(dir, 'small.yaml'), '--out', out, '--quiet']);
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/already holds a finished run.*--force/);
     const forced = await relaxmap(['run', join(dir, 'small.yaml'), '--out', out, '--quiet', '--force']);
     expect(forced.code).toBe(0);
@@ -153,7 +153,7 @@ describe('checkpoints, resume, shards', () => {
     expect(existsSync(join(out, 'surfaces.nc'))).toBe(false);
     // without --resume the interrupted run is not silently discarded
     const refused = await relaxmap(['run', spec, '--out', out, ...common]);
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/interrupted run.*--resume/);
     const resumed = await relaxmap(['run', spec, '--out', out, ...common, '--resume']);
     expect(resumed.code).toBe(0);
@@ -192,13 +192,13 @@ describe('checkpoints, resume, shards', () => {
     // pause the first run (alive, holding the lock) so that timing cannot decide the test
     first.child.kill('SIGSTOP');
     const second = await relaxmap(['run', spec, '--out', out, ...common, '--resume']);
-    expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/another relaxmap run \(pid \d+/);
+    expect(second.code).toBe(73);
+    expect(second.stderr).toMatch(/held by a live relaxmap run \(pid \d+/);
     first.child.kill('SIGKILL');
     await first.done;
     // a killed run leaves a stale lock: explained, and --resume takes it over
     const stale = await relaxmap(['run', spec, '--out', out, ...common]);
-    expect(stale.code).toBe(2);
+    expect(stale.code).toBe(3);
     expect(stale.stderr).toMatch(/interrupted run/);
   }, 120_000);
 });

@@ -1,13 +1,13 @@
 import { freemem } from 'node:os';
-import { statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { calibrate, selectBackend } from '../../engine/select-backend.js';
 import { currentAllocation } from '../../cluster/allocation.js';
 import { shardLines, shardReport } from '../../cluster/shard-report.js';
-import { UsageError } from '../../spec/errors.js';
 import { parseSets } from '../../spec/overrides.js';
 import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
-import { formatBytes, makePlan, parseBytes } from '../../sweep/plan.js';
+import { admit } from '../../sweep/admission.js';
+import { checkOutDir } from '../../sweep/out-dir.js';
+import { formatBytes, parseBytes } from '../../sweep/plan.js';
 import { parseBackend, parseCount } from './run.js';
 
 export interface PlanCommandOptions {
@@ -26,26 +26,23 @@ export interface PlanCommandOptions {
 /** relaxmap plan: what a run would do, measured on a short calibration, without writing anything. */
 export async function planCommand(specPath: string, opts: PlanCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const job = loadJob(specPath, parseSets(opts.set ?? []));
-  const workers = parseCount('--workers', opts.workers) ?? currentAllocation().cpus;
+  const workersGiven = parseCount('--workers', opts.workers);
+  const workers = workersGiven ?? currentAllocation().cpus;
   const shardsWanted = parseCount('--shards', opts.shards);
   const cpusPerShard = parseCount('--cpus', opts.cpus) ?? 1;
-  const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
   const chunkSize = parseCount('--chunk-size', opts.chunkSize);
-  const plan = makePlan(job, { memoryBytes, ...(chunkSize ? { chunkSize } : {}) });
-  const totalOut = plan.outputBytes.surfaces + plan.outputBytes.trajectories + plan.outputBytes.contributions + plan.outputBytes.csv;
-  const target = resolve(opts.out ?? '.');
-  let free: number | undefined;
-  try {
-    const st = statfsSync(target.endsWith('/') ? target : dirname(target + '/x'));
-    free = st.bavail * st.bsize;
-  } catch {
-    free = undefined;
-  }
-  if (free !== undefined && totalOut > free) {
-    throw new UsageError(
-      `the outputs would take about ${formatBytes(totalOut)} but ${target} has ${formatBytes(free)} free: drop trajectories from outputs, use fewer time points, or shard the run (--shard I/N) across machines`,
-    );
-  }
+  const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
+  const target = opts.out !== undefined ? checkOutDir(opts.out) : resolve('.');
+  // the admission check of run (points, tables, chunk files, free space, --workers)
+  const { plan, freeBytes: free, diskBytes } = admit(job, {
+    memoryBytes,
+    memoryGiven: opts.memory !== undefined,
+    ...(workersGiven ? { workers: workersGiven } : {}),
+    threads: workers,
+    ...(chunkSize ? { chunkSize } : {}),
+    outDir: target,
+    ...(shardsWanted ? { shardCount: shardsWanted } : {}),
+  });
   const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
   const eta = selection.estimateSeconds;
   await selection.backend.close();
@@ -61,6 +58,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     eta_s: eta ?? null,
     outputs: plan.outputBytes,
     free_bytes: free ?? null,
+    disk_bytes: diskBytes,
     machine_free_memory: freemem(),
     ...(shards ? { shards } : {}),
   };

@@ -57,7 +57,17 @@ function shardOption(opts: RunCommandOptions): { shard: Shard | undefined; expec
   return { shard: parseShard(opts.shard), expectPlanKey: undefined };
 }
 
+/** --tfjs: the preferences loadTfjs knows (checked here so that a typo is exit 2, not an engine failure). */
+export const TFJS_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+export function parseTfjs(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  if (!(TFJS_CHOICES as readonly string[]).includes(s)) throw new UsageError(`--tfjs ${s}: expected one of ${TFJS_CHOICES.join(', ')}`);
+  return s;
+}
+
 export async function runCommand(specPath: string, opts: RunCommandOptions, argv: readonly string[]): Promise<void> {
+  const tfjs = parseTfjs(opts.tfjs);
   const workers = parseCount('--workers', opts.workers);
   const chunkSize = parseCount('--chunk-size', opts.chunkSize);
   const { shard, expectPlanKey } = shardOption(opts);
@@ -67,7 +77,7 @@ export async function runCommand(specPath: string, opts: RunCommandOptions, argv
     sets: parseSets(opts.set ?? []),
     backend: parseBackend(opts.backend),
     ...(workers ? { workers } : {}),
-    ...(opts.tfjs ? { tfjs: opts.tfjs } : {}),
+    ...(tfjs ? { tfjs } : {}),
     ...(shard ? { shard } : {}),
     ...(expectPlanKey !== undefined ? { expectPlanKey } : {}),
     resume: opts.resume ?? false,
@@ -77,6 +87,10 @@ export async function runCommand(specPath: string, opts: RunCommandOptions, argv
     quiet: opts.quiet ?? false,
     command: ['relaxmap', ...argv.slice(2)].join(' '),
   });
+  if (summary.nothingToDo) {
+    process.stderr.write(`relaxmap: ${summary.outDir} already holds this finished run: nothing to do\n`);
+    return;
+  }
   if (!opts.quiet) {
     process.stderr.write(
       `relaxmap: ${summary.points} points in ${summary.seconds.toFixed(2)} s (${summary.chunksComputed} chunks computed${summary.chunksResumed ? `, ${summary.chunksResumed} resumed` : ''}); wrote ${summary.files.join(', ')} to ${summary.outDir}\n`,

@@ -1,10 +1,16 @@
-import { loadSpecFile } from '../../spec/load.js';
-import { buildProblem } from '../../spec/resolve.js';
+import { admit } from '../../sweep/admission.js';
+import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
 
-/** Validate a spec fully (including building its operators) and print a one-screen summary. */
+/**
+ * Validate a spec fully (including building its operators and the admission check that
+ * plan and run make: points, tables, chunk files) and print a one-screen summary.
+ */
 export function validateCommand(specPath: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): void {
-  const checked = loadSpecFile(specPath);
-  const problem = buildProblem(checked);
+  const job = loadJob(specPath, []);
+  admit(job, { memoryBytes: defaultMemoryBytes() });
+  const checked = job.spec;
+  const problem = job.problems[0];
+  if (!problem) throw new Error('no initial state');
   const { spec } = checked;
   const m = problem.model;
   for (const w of checked.warnings) err.write(`relaxmap: warning: ${w}\n`);
