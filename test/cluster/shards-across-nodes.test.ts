@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJob } from '../../src/engine/create-job.js';
 import { runSweep } from '../../src/sweep/executor.js';
 import { mergeShards } from '../../src/sweep/merge.js';
+import { admit } from '../../src/sweep/admission.js';
 import { makePlan, planKey } from '../../src/sweep/plan.js';
 import { expectSameRun } from '../helpers/compare-runs.js';
 
@@ -66,20 +67,23 @@ describe('shards from different nodes', () => {
     expect(makePlan(job, { memoryBytes: 1e6 }).chunkCount).toBe(8);
   });
 
-  it('inline with room for one chunk in flight, 2 pool workers, and a 1-CPU 1-MB SLURM allocation merge into the unsharded run', async () => {
+  it('inline with room for one chunk in flight, 2 pool workers, and a 1-CPU 4-MB SLURM allocation merge into the unsharded run', async () => {
     const quiet = { specPath: spec, quiet: true } as const;
-    const chunkBytes = makePlan(createJob({ text: SPEC, source: spec, overrides: [] }), { memoryBytes: 2e9 }).chunkBytes;
+    const job = createJob({ text: SPEC, source: spec, overrides: [] });
+    const chunkBytes = makePlan(job, { memoryBytes: 2e9 }).chunkBytes;
+    // the coefficient tables, one copy per thread (main thread and 2 workers by default here)
+    const tables = 3 * admit(job, { memoryBytes: 2e9, threads: 2 }).tableBytes;
     const reference = join(dir, 'reference');
     await runSweep({ ...quiet, outDir: reference });
     const shards = [0, 1, 2].map((i) => join(dir, `node${i}`));
     // a budget below one chunk (twice its size while checkpointed) is refused, naming --memory
-    await expect(runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, memoryBytes: chunkBytes })).rejects.toThrow(/--memory .* holds no chunk of 256 points/);
+    await expect(runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, workers: 2, memoryBytes: chunkBytes + tables })).rejects.toThrow(/--memory .* holds no chunk of 256 points .*raise --memory to at least/);
     // node 0: in-thread, room for one chunk (the old planner shrank chunks to fit 3 in flight)
-    await runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, backend: 'inline', memoryBytes: 2.5 * chunkBytes });
+    await runSweep({ ...quiet, outDir: shards[0] as string, shard: { index: 0, count: 3 }, backend: 'inline', workers: 2, memoryBytes: 2.5 * chunkBytes + tables });
     // node 1: a pool of 2 workers, 4 GB
     await runSweep({ ...quiet, outDir: shards[1] as string, shard: { index: 1, count: 3 }, backend: 'workers', workers: 2, memoryBytes: 4e9 });
-    // node 2: defaults inside a SLURM job of 1 CPU and 1 MB per CPU
-    const s2 = await withEnv({ SLURM_JOB_ID: '7', SLURM_CPUS_PER_TASK: '1', SLURM_MEM_PER_CPU: '1' }, () => runSweep({ ...quiet, outDir: shards[2] as string, shard: { index: 2, count: 3 } }));
+    // node 2: defaults inside a SLURM job of 1 CPU and 4 MB per CPU (a budget of 1 MB)
+    const s2 = await withEnv({ SLURM_JOB_ID: '7', SLURM_CPUS_PER_TASK: '1', SLURM_MEM_PER_CPU: '4' }, () => runSweep({ ...quiet, outDir: shards[2] as string, shard: { index: 2, count: 3 } }));
     expect(s2.backend).toBe('inline');
     const keys = shards.map((s) => (JSON.parse(readFileSync(join(s, 'shard.json'), 'utf8')) as { key: string }).key);
     expect(new Set(keys).size).toBe(1);
