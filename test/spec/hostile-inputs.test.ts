@@ -524,7 +524,7 @@ const CASES: Case[] = [
     name: 'merge with a shard missing: exit 3',
     args: ['merge', dir('s0'), '--out', dir('merged-missing')],
     code: 3,
-    message: /1 of 3 chunks are missing \(e\.g\. chunk 1\): merge all 2 shards/,
+    message: /1 of 3 chunks are missing \(e\.g\. chunk 1; shard 1 of 2 not given\): merge all 2 shards/,
     absent: [dir('merged-missing')],
   },
   {
