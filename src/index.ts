@@ -54,3 +54,4 @@ export { runSweep, type RunOptions, type RunSummary } from './sweep/executor.js'
 export { mergeShards } from './sweep/merge.js';
 export { writeNetcdf, readNetcdf, createNetcdf } from './io/netcdf.js';
 export { VERSION } from './version.js';
+export { readLock, LOCK_LEASE_S, type LockHolder, type LockStatus } from './sweep/lock.js';

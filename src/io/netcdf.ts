@@ -70,6 +70,11 @@ export interface NcWriteOptions {
    * back if written to again). Default 64 MiB.
    */
   cacheBytes?: number;
+  /**
+   * Stops the creation of a file between two variables (creating many variables takes a
+   * while): the temporary file is removed and the promise rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface NcWriter {
@@ -633,7 +638,7 @@ export async function createNetcdf(path: string, header: NcHeader, options: NcWr
       throw new NetcdfError(`netcdf: cannot create ${tmp}: ${errorText(e).replace(/^HDF5: /, '')}`, { cause: e });
     }
     const f = file;
-    const states = guarded(mod, () => {
+    guarded(mod, () => {
       for (const [k, v] of Object.entries(header.attrs ?? {})) writeAttr(f, k, v);
 
       for (const dim of header.dims) {
@@ -642,8 +647,15 @@ export async function createNetcdf(path: string, header: NcHeader, options: NcWr
         ds.make_scale(dim.name);
         for (const [k, v] of Object.entries(dim.attrs ?? {})) writeAttr(ds, k, v);
       }
-
-      return vars.map((v): VarState => {
+    });
+    const states: VarState[] = [];
+    for (const v of vars) {
+      // one variable at a time, with the event loop (signal handlers) in between
+      if (options.signal) {
+        await new Promise<void>((ok) => setImmediate(ok));
+        if (options.signal.aborted) throw options.signal.reason ?? new NetcdfError(`netcdf: creating ${target} was stopped`);
+      }
+      states.push(guarded(mod, (): VarState => {
         const Ctor = v.dtype === 'float64' ? Float64Array : Float32Array;
         const blocks = makeBlocking(v.shape, Math.floor(CHUNK_BYTES / Ctor.BYTES_PER_ELEMENT));
         // h5wasm writes a dataset's full contents at creation; creating it empty and growing it
@@ -668,8 +680,8 @@ export async function createNetcdf(path: string, header: NcHeader, options: NcWr
         ds.create_attribute('_FillValue', new Ctor([fill]), [], v.dtype === 'float64' ? '<d' : '<f');
         const strides = v.shape.map((_, d) => product(v.shape.slice(d + 1)));
         return { v, ds, blocks, Ctor, fill, flushed: new Uint8Array(blocks.count), strides };
-      });
-    });
+      }));
+    }
     return new NetcdfWriter(mod, f, tmp, target, states, cacheBytes);
   } catch (e) {
     if (file !== undefined) {

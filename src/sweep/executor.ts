@@ -11,7 +11,7 @@ import { checkOverridesUsed, type Override } from '../spec/overrides.js';
 import { readSpecText } from '../spec/load.js';
 import { VERSION } from '../version.js';
 import { admit } from './admission.js';
-import { planHashOf } from './chunk-file.js';
+import { CHUNK_HEADER_BYTES, planHashOf } from './chunk-file.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { CHUNK_NAME, OUTPUT_NAMES, removeChunkFiles, removeDebris } from './debris.js';
 import { setErrorLogDir } from './error-log.js';
@@ -206,7 +206,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       if (!options.quiet) process.stderr.write(`relaxmap: warning: checkpoint ${bad.path} ${bad.why}; computing that chunk again\n`);
     }
     const manifest = new Map<number, { bytes: number; sha256: string }>();
-    for (const [id, sha256] of verified.ok) manifest.set(id, { bytes: len(id) * 8 + 96, sha256 });
+    for (const [id, sha256] of verified.ok) manifest.set(id, { bytes: CHUNK_HEADER_BYTES + len(id) * 8, sha256 });
     const pending = ids.filter((id) => !verified.ok.has(id));
     const resumed = ids.length - pending.length;
     const shardPoints = ids.reduce((s, id) => s + chunkOf(plan, id).count, 0);
@@ -232,25 +232,28 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       progress.note(`warning: one chunk (${formatBytes(plan.chunkBytes)}, twice that while checkpointed) exceeds the memory budget ${formatBytes(memoryBytes)}; evaluating one chunk at a time. A smaller --chunk-size (the same for every shard) lowers it`);
     }
     const tCompute = performance.now();
-    await dispatchChunks(
-      backend,
-      plan,
-      pending,
-      lanes.inFlight,
-      (id, result, count) => {
-        try {
-          manifest.set(id, state.writeChunk(id, result.buffer, planHash));
-        } catch (e) {
-          throw writeFailure(e, state.chunkPath(id), admission.diskBytes);
-        }
-        state.heartbeat();
-        const lost = state.runLock?.lostTo;
-        if (lost) throw new RunLockedError(`${outDir}: another relaxmap run (pid ${lost.pid} on ${lost.host}) took over the lock; stopping (the checkpoints stay)`);
-        progress.advance(count);
-      },
-      scope.signal,
-    );
-    progress.stop();
+    try {
+      await dispatchChunks(
+        backend,
+        plan,
+        pending,
+        lanes.inFlight,
+        (id, result, count) => {
+          try {
+            manifest.set(id, state.writeChunk(id, result.buffer, planHash));
+          } catch (e) {
+            throw writeFailure(e, state.chunkPath(id), admission.diskBytes);
+          }
+          state.heartbeat();
+          const lost = state.runLock?.lostTo;
+          if (lost) throw new RunLockedError(`${outDir}: another relaxmap run (pid ${lost.pid} on ${lost.host}) took over the lock; stopping (the checkpoints stay)`);
+          progress.advance(count);
+        },
+        scope.signal,
+      );
+    } finally {
+      progress.stop();
+    }
     throwIfStopped(scope, () => ids.filter((id) => manifest.has(id)).length, ids.length);
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();

@@ -178,13 +178,16 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     Conventions: 'CF-1.8',
   };
   const surfDims: NcDimension[] = [...layout.sweepDims, ...(layout.hasModes ? [layout.modeDim] : [])];
-  const surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } });
+  const ncOptions = stop ? { signal: stop.signal } : {};
+  let surfaces: NcWriter | undefined;
   let trajectories: NcWriter | undefined;
-  if (plan.want.trajectories && plan.nTimes > 0) {
-    trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs });
-  }
-  const csv = new CsvWriter(join(outDir, 'points.csv'));
+  let csv: CsvWriter | undefined;
   try {
+    surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } }, ncOptions);
+    if (plan.want.trajectories && plan.nTimes > 0) {
+      trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs }, ncOptions);
+    }
+    csv = new CsvWriter(join(outDir, 'points.csv'));
     for (const c of layout.auxCoords) {
       surfaces.writeSlab(c.name, [0], [c.values.length], c.values);
       trajectories?.writeSlab(c.name, [0], [c.values.length], c.values);
@@ -227,7 +230,8 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
       writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv);
     }
     await checkpoint();
-    await surfaces.close().catch((e: unknown) => Promise.reject(attributeTo(e, surfaces.path)));
+    const sf = surfaces;
+    await sf.close().catch((e: unknown) => Promise.reject(attributeTo(e, sf.path)));
     files.push('surfaces.nc');
     if (trajectories) {
       const t = trajectories;
@@ -245,9 +249,10 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     files.push('spec.yaml');
     return { files, nonFinite, nonFiniteSample, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
-    await surfaces.abort().catch(() => undefined);
+    await surfaces?.abort().catch(() => undefined);
     await trajectories?.abort().catch(() => undefined);
-    csv.abort();
+    csv?.abort();
+    if (stop?.stoppedBy && !(e instanceof InterruptedError)) throw new InterruptedError(stop.stoppedBy, plan.chunkCount, plan.chunkCount);
     throw e;
   }
 }

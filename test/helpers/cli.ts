@@ -18,6 +18,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** The command line (argv, run in ROOT) of the CLI from sources: for parents other than this process. */
+export function cliArgv(args: readonly string[]): string[] {
+  return [process.execPath, '--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args];
+}
+
 export function startCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), NO_COLOR: '1' };
   delete env.RELAXMAP_DEBUG;
@@ -100,4 +105,70 @@ process.exit(0);`;
   } catch {
     throw new Error(`batch child failed (${code}): ${stderr.slice(-4000)} ${stdout.slice(-2000)}`);
   }
+}
+
+export interface CliServer {
+  /** Run one command line in the server process (one at a time; calls queue). */
+  run(args: readonly string[], cwd?: string): Promise<CliResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * A long-lived CLI process that runs command lines sent to it, one after the other, through
+ * main(argv) with captured output: a command right after an event (a resume right after a
+ * kill) without paying the seconds a CLI process from sources needs to start.
+ */
+export function startCliServer(): CliServer {
+  const script = `const { main } = await import(${JSON.stringify(MAIN_URL)});
+const { createInterface } = await import('node:readline');
+const realOut = process.stdout.write.bind(process.stdout);
+const realErr = process.stderr.write.bind(process.stderr);
+for await (const line of createInterface({ input: process.stdin })) {
+  const c = JSON.parse(line);
+  let stdout = '', stderr = '';
+  process.stdout.write = (d, ...rest) => { stdout += String(d); const cb = rest.find((x) => typeof x === 'function'); if (cb) cb(); return true; };
+  process.stderr.write = (d, ...rest) => { stderr += String(d); const cb = rest.find((x) => typeof x === 'function'); if (cb) cb(); return true; };
+  process.chdir(c.cwd ?? ${JSON.stringify(ROOT)});
+  let code;
+  try { code = await main(['node', 'relaxmap', ...c.args]); } catch (e) { code = -1; stderr += 'SERVER: main threw ' + (e && e.stack); }
+  process.stdout.write = realOut;
+  process.stderr.write = realErr;
+  realOut(JSON.stringify({ code, signal: null, stdout, stderr }) + '\\n');
+}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.RELAXMAP_DEBUG;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let buffered = '';
+  let raw = '';
+  const waiting: Array<(r: CliResult) => void> = [];
+  child.stdout?.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      waiting.shift()?.(JSON.parse(line) as CliResult);
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => (raw += d.toString()));
+  const exited = new Promise<void>((ok) => child.on('close', () => ok()));
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    run(args, cwd) {
+      const job = queue.then(
+        () =>
+          new Promise<CliResult>((ok, fail) => {
+            if (child.exitCode !== null) fail(new Error(`CLI server exited: ${raw.slice(-2000)}`));
+            waiting.push(ok);
+            child.stdin?.write(`${JSON.stringify({ args, ...(cwd ? { cwd } : {}) })}\n`);
+          }),
+      );
+      queue = job.catch(() => undefined);
+      return job;
+    },
+    async close() {
+      child.stdin?.end();
+      await exited;
+    },
+  };
 }

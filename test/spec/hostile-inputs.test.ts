@@ -632,6 +632,17 @@ const CASES: Case[] = [
     unchanged: [dir('foreign-noresume')],
   },
 
+  {
+    name: 'relaxmap --help lists the exit codes',
+    args: ['--help'],
+    code: 0,
+    message: /^$/,
+    check: (r) => {
+      for (const c of ['0', '1', '2', '3', '73', '74', '75']) expect(r.stdout).toMatch(new RegExp(`^ +${c}  \\S`, 'm'));
+      expect(r.stdout).toMatch(/75 {2}interrupted by a signal: finished chunks kept, rerun with --resume/);
+    },
+  },
+
   // --- a sweep of one point (observation 5)
   ...[
     ['empty', 'sweep: {}', BASE.replace(/sweep:\n(  .*\n)+/, 'sweep: {}\n')],

@@ -194,6 +194,13 @@ describe('checkpoints, resume, shards', () => {
     const second = await relaxmap(['run', spec, '--out', out, ...common, '--resume']);
     expect(second.code).toBe(73);
     expect(second.stderr).toMatch(/held by a live relaxmap run \(pid \d+/);
+    // --force does not take a live lock either, and deletes nothing of the live run
+    const ckpts = (): string[] => (existsSync(join(out, '.relaxmap', 'chunks')) ? readdirSync(join(out, '.relaxmap', 'chunks')).sort() : []);
+    const checkpointsBefore = ckpts();
+    const forced = await relaxmap(['run', spec, '--out', out, ...common, '--force']);
+    expect(forced.code).toBe(73);
+    expect(existsSync(lock)).toBe(true);
+    expect(ckpts()).toEqual(checkpointsBefore);
     first.child.kill('SIGKILL');
     await first.done;
     // a killed run leaves a stale lock: explained, and --resume takes it over
