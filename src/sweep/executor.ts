@@ -15,7 +15,8 @@ import { CHUNK_HEADER_BYTES, planHashOf } from './chunk-file.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { CHUNK_NAME, OUTPUT_NAMES, removeChunkFiles, removeDebris } from './debris.js';
 import { setErrorLogDir } from './error-log.js';
-import { finalizeRun, type FinalizeResult } from './finalize.js';
+import { finalizeRun, unphysicalSummary, type FinalizeResult } from './finalize.js';
+import { flagUnphysical } from '../engine/unphysical.js';
 import { checkOutDir, makeOutDir } from './out-dir.js';
 import { writeFailure } from './os-errors.js';
 import { chunkOf, chunksInFlight, formatBytes, planKey, shardChunks, type RunPlan } from './plan.js';
@@ -239,6 +240,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         pending,
         lanes.inFlight,
         (id, result, count) => {
+          flagUnphysical(job, chunkOf(plan, id), result);
           try {
             manifest.set(id, state.writeChunk(id, result.buffer, planHash));
           } catch (e) {
@@ -314,6 +316,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), { planHash, stop: scope, needBytes: admission.diskBytes, heartbeat: () => state.heartbeat() });
     // a stop after the outputs are written: finish (run.json) rather than redo the writing
     reportNonFinite(fin, options.quiet ?? false);
+    if (fin.unphysical > 0 && !options.quiet) process.stderr.write(`relaxmap: warning: ${unphysicalSummary(fin)}\n`);
     const total = (performance.now() - t0) / 1000;
     try {
       writeFileAtomic(
@@ -324,6 +327,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
             finished: new Date().toISOString(),
             files: [...fin.files, 'run.json'],
             nonfinite: { count: fin.nonFinite, first: fin.nonFiniteSample },
+            unphysical: { count: fin.unphysical, first: fin.unphysicalSample },
             warnings: job.spec.warnings,
             timings: { total_s: total, compute_s: computeSeconds, write_s: fin.seconds, points_per_s: pendingPoints / Math.max(computeSeconds, 1e-9) },
           },

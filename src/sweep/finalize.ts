@@ -4,7 +4,7 @@ import { loadH5wasm } from '../io/h5wasm-load.js';
 import { whenAborted } from './stop.js';
 import { join } from 'node:path';
 import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
-import { chunkLength, chunkViews, FLAG_NONFINITE, type ChunkResult } from '../engine/chunk.js';
+import { chunkLength, chunkViews, FLAG_NONFINITE, FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
@@ -27,6 +27,9 @@ export interface FinalizeResult {
   readonly files: string[];
   readonly nonFinite: number;
   readonly nonFiniteSample: NonFinitePoint[];
+  /** Points flagged FLAG_UNPHYSICAL, and the first of them. */
+  readonly unphysical: number;
+  readonly unphysicalSample: NonFinitePoint[];
   readonly seconds: number;
 }
 
@@ -195,6 +198,8 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     csv.line(csvHeader(job, layout, plan).join(','));
     let nonFinite = 0;
     const nonFiniteSample: NonFinitePoint[] = [];
+    let unphysical = 0;
+    const unphysicalSample: NonFinitePoint[] = [];
     let refCache: { id: number; result: ChunkResult } | undefined;
     for (let id = 0; id < plan.chunkCount; id++) {
       const chunk = chunkOf(plan, id);
@@ -212,6 +217,13 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
               params: pointParams(job.grid, chunk.start + p),
             });
           }
+        }
+      }
+      for (let p = 0; p < chunk.count; p++) {
+        if (((r.flags[p] as number) & FLAG_UNPHYSICAL) === 0) continue;
+        unphysical++;
+        if (unphysicalSample.length < 100) {
+          unphysicalSample.push({ index: chunk.variant * plan.pointsPerVariant + chunk.start + p, variant: `${variant?.thermal}, ${job.grid.initials[variant?.initial ?? 0]}`, params: pointParams(job.grid, chunk.start + p) });
         }
       }
       // reference model for diff_*: thermalization index 0, same initial state, same range
@@ -247,7 +259,7 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     }
     writeFileAtomic(join(outDir, 'spec.yaml'), job.source.text);
     files.push('spec.yaml');
-    return { files, nonFinite, nonFiniteSample, seconds: (performance.now() - t0) / 1000 };
+    return { files, nonFinite, nonFiniteSample, unphysical, unphysicalSample, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     await surfaces?.abort().catch(() => undefined);
     await trajectories?.abort().catch(() => undefined);
@@ -407,4 +419,11 @@ async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout,
       term_part: terms.map((t) => t.part).join(';'),
     },
   });
+}
+
+/** The end-of-run warning for points flagged unphysical (docs/run-directory.md). */
+export function unphysicalSummary(fin: FinalizeResult): string {
+  const first = fin.unphysicalSample[0];
+  const where = first ? ` (first: ${first.variant}, ${Object.entries(first.params).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
+  return `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} left the physical range or the model's validity (flags bit 32: an expectation value outside its operator's spectrum, or the high-temperature model at beta*w_max > 1); listed in run.json${where}`;
 }
