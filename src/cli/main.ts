@@ -16,6 +16,7 @@ import type { ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
 import { slurmCommand, type SlurmCommandOptions } from './commands/slurm.js';
 import { statusCommand, type StatusCommandOptions } from './commands/status.js';
+import { specJsonSchemaText } from '../spec/json-schema.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 /** The exit code an action chose itself (status: 3 while incomplete); main resets it. */
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .description('evaluate one parameter point (the spec\'s parameters:, changed with --set) in float64')
     .argument('<spec>', 'sweep spec (YAML)')
     .option('--set <name=value>', 'set a parameter (repeatable); thermalization=<model> picks a model', collect, [])
-    .option('--json', 'print the result as JSON (interface.md section 3)')
+    .option('--json', 'print the result as JSON (docs/interface.md section 3)')
     .option('--contributions', 'include d<O>/dt split by mechanism, mu and dc/thermal part')
     .action((spec: string, opts: { set: string[]; json?: boolean; contributions?: boolean }) => pointCommand(spec, opts));
 
@@ -121,6 +122,7 @@ export function buildProgram(): Command {
     .option('--y <dim>', 'heatmap y axis (default: the second numeric sweep dimension)')
     .option('--format <list>', 'png, svg or png,svg', 'png,svg')
     .option('--at <name=value>', 'fix a dimension at a label or the nearest value (repeatable)', collect, [])
+    // figures and the report load vega and plotly: only when asked for (every other command starts faster)
     .action(async (dir: string, opts: PlotCommandOptions) => (await import('./commands/plot.js')).plotCommand(dir, opts));
 
   program
@@ -141,8 +143,19 @@ export function buildProgram(): Command {
     .option('--grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the main benchmark', '64,64,4,4,128')
     .option('--rates-grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the rates-only benchmark', '256,256,4,4,2')
     .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
+    .option('--e3h-grid <NT,NB0>', 'grid of the dnp-e3h benchmark', '32,8')
+    .option('--e3h-backends <list>', 'backends of the dnp-e3h benchmark', 'inline,auto')
+    .option('--no-e3h', 'skip the dnp-e3h benchmark')
+    .option('--no-plan-check', 'skip relaxmap plan against relaxmap run on sweeps/ and dnp-e3h')
     .option('--engine-only <backend>', 'internal: one engine run, JSON with peak RSS')
     .action(async (opts: BenchOptions) => (await import('./commands/bench.js')).benchCommand(opts));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec format (for editors: docs/spec.md, "Editor support")')
+    .action(() => {
+      process.stdout.write(specJsonSchemaText());
+    });
 
   program
     .command('validate')

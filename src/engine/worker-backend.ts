@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { rangeDescription } from '../sweep/grid.js';
-import { abortError, EngineError, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
+import { abortError, addKernelCounters, EngineError, emptyStats, type BackendStats, type EngineBackend, type KernelCounters } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, kernelData, type Job } from './job.js';
 
@@ -74,8 +74,9 @@ export class WorkerBackend implements EngineBackend {
       if (signal?.aborted) throw abortError(signal);
       try {
         // an aborted task stops its worker thread (piscina), so a stop does not wait for the chunk
-        const buf = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false }, signal ? { signal } : {})) as ArrayBuffer;
-        const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(buf));
+        const res = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false }, signal ? { signal } : {})) as { buffer: ArrayBuffer; counters: KernelCounters };
+        const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(res.buffer));
+        addKernelCounters(this.counters.kernel, res.counters);
         this.counters.chunks++;
         this.counters.points += chunk.count;
         return out;
@@ -93,7 +94,7 @@ export class WorkerBackend implements EngineBackend {
   }
 
   stats(): BackendStats {
-    return { ...this.counters };
+    return { ...this.counters, kernel: { ...this.counters.kernel } };
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import { chunkShape, type Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { SpecError, UsageError } from '../spec/errors.js';
 import { checkOverridesUsed, type Override } from '../spec/overrides.js';
-import { readSpecText } from '../spec/load.js';
+import { specSource, type SpecInput } from '../spec/input.js';
 import { VERSION } from '../version.js';
 import { admit } from './admission.js';
 import { CHUNK_HEADER_BYTES, planHashOf } from './chunk-file.js';
@@ -31,7 +31,10 @@ export interface Shard {
 }
 
 export interface RunOptions {
-  readonly specPath: string;
+  /** The spec: a YAML file's path or a spec object (the YAML's fields). */
+  readonly spec?: SpecInput;
+  /** The spec file (what the CLI passes); `spec` takes precedence. */
+  readonly specPath?: string;
   readonly outDir: string;
   readonly sets?: readonly Override[];
   readonly backend?: BackendChoice;
@@ -74,9 +77,10 @@ export function defaultMemoryBytes(): number {
 }
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
-export function loadJob(specPath: string, sets: readonly Override[]): Job {
-  const job = createJob({ text: readSpecText(specPath), source: specPath, overrides: sets });
-  checkOverridesUsed(sets, job.spec.usedParameters, specPath);
+export function loadJob(spec: SpecInput, sets: readonly Override[]): Job {
+  const { text, source } = specSource(spec);
+  const job = createJob({ text, source, overrides: sets });
+  checkOverridesUsed(sets, job.spec.usedParameters, source);
   return job;
 }
 
@@ -130,7 +134,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const created = new Date().toISOString();
   const sets = options.sets ?? [];
-  const job = loadJob(options.specPath, sets);
+  const input = options.spec ?? options.specPath;
+  if (input === undefined) throw new UsageError('runSweep: give the spec (a spec object or the path of a YAML file)');
+  const job = loadJob(input, sets);
   const resume = options.resume ?? false;
   const force = options.force ?? false;
   const shard = options.shard;
@@ -221,14 +227,19 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
     });
     backend = selection.backend;
-    const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
+    // the memory budget limits the chunks in flight (it never changes the chunking)
+    const lanes = chunksInFlight(plan, memoryBytes - admission.tableBytes * (threads + 1), backend.lanes ?? threads + 1);
+    const progress = new Progress(shardPoints, shardPoints - pendingPoints, {
+      quiet: options.quiet ?? false,
+      lanes: Math.min(lanes.inFlight, Math.max(1, pending.length)),
+      ...(selection.estimateSeconds !== undefined ? { estimateSeconds: selection.estimateSeconds } : {}),
+    });
+    for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
     if (!options.quiet) {
       progress.note(
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,
       );
     }
-    // the memory budget limits the chunks in flight (it never changes the chunking)
-    const lanes = chunksInFlight(plan, memoryBytes - admission.tableBytes * (threads + 1), backend.lanes ?? threads + 1);
     if (!lanes.fits && !options.quiet) {
       progress.note(`warning: one chunk (${formatBytes(plan.chunkBytes)}, twice that while checkpointed) exceeds the memory budget ${formatBytes(memoryBytes)}; evaluating one chunk at a time. A smaller --chunk-size (the same for every shard) lowers it`);
     }
@@ -264,7 +275,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const info = {
       relaxmap_version: VERSION,
-      spec: { source: options.specPath, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
+      spec: { source: job.source.source, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
       key,
       command: options.command ?? null,
       created,
@@ -280,6 +291,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       chunks: { size: plan.chunkSize, count: plan.chunkCount, computed: pending.length, resumed },
       shard: shard ?? null,
       precision: { checked: stats.precisionChecked, recomputed: stats.precisionRecomputed, max_error: stats.precisionMaxError },
+      kernel: stats.kernel,
       retries: stats.retries,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
@@ -313,7 +325,13 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       return { outDir, files: ['chunks/', 'shard.json', 'spec.yaml'], points: shardPoints, chunksComputed: pending.length, chunksResumed: resumed, backend: selection.backend.name, why: selection.why, seconds: (performance.now() - t0) / 1000, nonFinite: 0 };
     }
 
-    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), { planHash, stop: scope, needBytes: admission.diskBytes, heartbeat: () => state.heartbeat() });
+    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), {
+      planHash,
+      stop: scope,
+      needBytes: admission.diskBytes,
+      heartbeat: () => state.heartbeat(),
+      provenance: { created, backend: info.backend.name, precision: info.backend.precision },
+    });
     // a stop after the outputs are written: finish (run.json) rather than redo the writing
     reportNonFinite(fin, options.quiet ?? false);
     if (fin.unphysical > 0 && !options.quiet) process.stderr.write(`relaxmap: warning: ${unphysicalSummary(fin)}\n`);

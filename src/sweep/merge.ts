@@ -27,6 +27,7 @@ interface ShardInfo {
   shard: { index: number; count: number } | null;
   spec: { source: string; sha256: string; overrides: Override[] };
   backend: { name: string; description: string; precision: string; why: string };
+  created?: string;
 }
 
 function readShardInfo(dir: string): ShardInfo {
@@ -142,7 +143,13 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
       for (const f of OUTPUT_NAMES) rmSync(join(out, f), { force: true });
     }
     const t0 = performance.now();
-    const fin = await finalizeRun(job, plan, out, chunkPath, { planHash, stop: scope, heartbeat: () => lock.heartbeat() });
+    const created = first.info.created ?? new Date().toISOString();
+    const fin = await finalizeRun(job, plan, out, chunkPath, {
+      planHash,
+      stop: scope,
+      heartbeat: () => lock.heartbeat(),
+      provenance: { created, backend: first.info.backend.name, precision: first.info.backend.precision },
+    });
     try {
       writeFileAtomic(
         join(out, 'run.json'),
@@ -152,6 +159,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
             spec,
             key: first.info.key,
             merged_from: shards.map((s) => ({ dir: s.dir, shard: s.info.shard, backend: s.info.backend })),
+            created,
             backend: first.info.backend,
             grid: { points: plan.points, variants: plan.variants },
             chunks: { size: plan.chunkSize, count: plan.chunkCount },
