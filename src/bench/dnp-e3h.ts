@@ -48,7 +48,7 @@ export function e3hSpec(nT: number, nB0: number): string {
 export async function runEngineE3h(nT: number, nB0: number, backendChoice: BackendChoice, workers = 2): Promise<E3hRun> {
   const t0 = performance.now();
   const job: Job = createJob({ text: e3hSpec(nT, nB0), source: 'dnp-e3h', overrides: [] });
-  const plan = makePlan(job, { memoryBytes: 2e9, inFlight: workers + 1 });
+  const plan = makePlan(job, { memoryBytes: 2e9 });
   const { backend } = await selectBackend(job, plan.points, { backend: backendChoice, workers });
   const times = job.problems[0]?.times ?? new Float64Array(0);
   let i1ms = 0;

@@ -71,7 +71,7 @@ export async function runEngine(g: GridSize, backendChoice: BackendChoice, optio
   const t0 = performance.now();
   const job: Job = createJob({ text: pairMapSpec(g, options.ratesOnly ?? false), source: 'bench-pair-map', overrides: [] });
   const threads = options.workers ?? 2;
-  const plan = makePlan(job, { memoryBytes: 2e9, inFlight: threads + 1 });
+  const plan = makePlan(job, { memoryBytes: 2e9 });
   const { backend } = await selectBackend(job, plan.points, {
     backend: backendChoice,
     ...(options.workers ? { workers: options.workers } : {}),

@@ -14,9 +14,13 @@ import type { BenchOptions } from './commands/bench.js';
 import type { PlotCommandOptions } from './commands/plot.js';
 import type { ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
+import { slurmCommand, type SlurmCommandOptions } from './commands/slurm.js';
+import { statusCommand, type StatusCommandOptions } from './commands/status.js';
 import { specJsonSchemaText } from '../spec/json-schema.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+/** The exit code an action chose itself (status: 3 while incomplete); main resets it. */
+let actionExit = EXIT_OK;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -44,13 +48,14 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'output directory')
     .option('--set <name=value>', 'set a parameter (repeatable); replaces its sweep axis', collect, [])
     .option('--backend <name>', 'auto | inline | hybrid | workers | tfjs', 'auto')
-    .option('--workers <n>', 'worker threads (default: available cores)')
+    .option('--workers <n>', 'worker threads (default: the CPUs this process may use: affinity mask, SLURM_CPUS_PER_TASK)')
     .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
-    .option('--shard <i/n>', 'compute shard i of n (deterministic share of the chunks); combine with relaxmap merge')
+    .option('--shard <i/n>', 'compute shard i of n (deterministic share of the chunks), or slurm: the array task SLURM_ARRAY_TASK_ID; combine with relaxmap merge')
+    .option('--shards <n>', 'with --shard slurm: the shard count (default: from the sweep.json of relaxmap slurm)')
     .option('--resume', 'continue an interrupted run from its checkpoints (a finished run: nothing to do; a new directory: a fresh run)')
     .option('--force', 'start over: remove the previous run\'s outputs and checkpoints in --out (never a live run\'s)')
-    .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB')
-    .option('--chunk-size <n>', 'points per chunk (default: planned from the memory budget)')
+    .option('--memory <size>', 'memory budget for chunks in flight, e.g. 512MB, 2GB (default: a quarter of the machine, cgroup or SLURM allocation, at most 2GB); never changes the chunking')
+    .option('--chunk-size <n>', 'points per chunk (default: planned from the spec alone, so shards agree)')
     .option('--quiet', 'no progress output')
     .action(async (spec: string, opts: RunCommandOptions) => runCommand(spec, opts, process.argv));
 
@@ -63,6 +68,10 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'auto | inline | hybrid | workers | tfjs', 'auto')
     .option('--workers <n>', 'worker threads')
     .option('--out <dir>', 'where the outputs would go (for the free-space check)')
+    .option('--chunk-size <n>', 'points per chunk (as for run and slurm)')
+    .option('--shards <n>', 'points and time per shard of a cluster run (relaxmap slurm --shards N)')
+    .option('--cpus <n>', 'CPUs per shard for the time estimate (default 1)')
+    .option('--walltime <limit>', 'propose the shard count for this time limit per task, e.g. 01:00:00')
     .option('--json', 'print the plan as JSON')
     .action(async (spec: string, opts: PlanCommandOptions) => planCommand(spec, opts));
 
@@ -76,6 +85,32 @@ export function buildProgram(): Command {
     .action(async (dirs: string[], opts: { out: string; force?: boolean }) => {
       const r = await mergeShards(dirs, opts.out, opts.force ?? false);
       process.stderr.write(`relaxmap: merged ${dirs.length} shards, ${r.points} points; wrote ${r.files.join(', ')} to ${opts.out}\n`);
+    });
+
+  program
+    .command('slurm')
+    .description('write a SLURM job array (one task per shard) and a merge job for a sweep into --out; --submit submits both')
+    .argument('<spec>', 'sweep spec (YAML), copied into --out')
+    .requiredOption('--shards <n>', 'number of shards (array tasks)')
+    .requiredOption('--out <dir>', 'sweep directory: scripts, sweep.json, logs/, shards/, and the merged results')
+    .option('--time <limit>', 'time limit per task (#SBATCH --time), e.g. 01:00:00')
+    .option('--mem <size>', 'memory per task (#SBATCH --mem), e.g. 4G')
+    .option('--cpus-per-task <n>', 'CPUs per task (#SBATCH --cpus-per-task); relaxmap uses them all')
+    .option('--partition <name>', '#SBATCH --partition')
+    .option('--account <name>', '#SBATCH --account')
+    .option('--extra <line>', 'a further "#SBATCH ..." line for both scripts (repeatable)', collect, [])
+    .option('--set <name=value>', 'set a parameter for every task (repeatable)', collect, [])
+    .option('--chunk-size <n>', 'points per chunk for every task (default: planned from the spec)')
+    .option('--submit', 'submit the array and the merge job (afterany) with sbatch')
+    .action(async (spec: string, opts: SlurmCommandOptions) => slurmCommand(spec, opts));
+
+  program
+    .command('status')
+    .description('progress of a sweep directory (relaxmap slurm) or run directory: chunks per shard, running, last error, ETA; exit 0 when complete, 3 otherwise')
+    .argument('<dir>', 'sweep or run directory')
+    .option('--json', 'print the status as JSON')
+    .action((dir: string, opts: StatusCommandOptions) => {
+      actionExit = statusCommand(dir, opts);
     });
 
   program
@@ -152,9 +187,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   installCrashHandlers();
   setErrorLogDir(undefined);
   const program = buildProgram();
+  actionExit = EXIT_OK;
   try {
     await program.parseAsync(argv as string[]);
-    return EXIT_OK;
+    return actionExit;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit through here with code 0

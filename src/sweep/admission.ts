@@ -84,22 +84,20 @@ export function admit(job: Job, options: AdmissionOptions): Admission {
     );
   }
 
+  // the chunking never depends on the memory budget (shards from different machines must
+  // merge): the budget limits the chunks in flight, so it has to hold at least one
   const plan = makePlan(job, {
     memoryBytes: options.memoryBytes - tableBytes * tableCopies,
-    inFlight: threads + 1,
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   });
   if (plan.chunkCount > MAX_CHUNK_COUNT) {
-    const fix = options.chunkSize
-      ? `raise --chunk-size to at least ${Math.ceil(plan.points / MAX_CHUNK_COUNT)}`
-      : plan.chunkSize < Math.min(MAX_CHUNK, plan.pointsPerVariant) && options.memoryGiven
-        ? `raise --memory (chunks of ${plan.chunkSize} point${plan.chunkSize === 1 ? '' : 's'} fit ${memFlag})`
-        : 'use fewer points on an axis (sweep.<name>.points)';
+    const fix = options.chunkSize ? `raise --chunk-size to at least ${Math.ceil(plan.points / MAX_CHUNK_COUNT)}` : 'use fewer points on an axis (sweep.<name>.points)';
     throw new UsageError(`${plan.points} points in chunks of ${plan.chunkSize} would write ${plan.chunkCount} chunk files, more than ${MAX_CHUNK_COUNT}: ${fix}`);
   }
-  if (options.memoryGiven && !options.chunkSize && plan.chunkSize < Math.min(64, plan.pointsPerVariant) && plan.chunkCount > 1000) {
+  const oneChunk = 2 * plan.chunkBytes + tableBytes * tableCopies;
+  if (options.memoryGiven && oneChunk > options.memoryBytes) {
     throw new UsageError(
-      `--memory ${formatBytes(options.memoryBytes)} leaves room for chunks of ${plan.chunkSize} point${plan.chunkSize === 1 ? '' : 's'} (${plan.chunkCount} chunk files): raise --memory to at least ${formatBytes(64 * plan.bytesPerPoint * 2 * (threads + 1) + tableBytes * tableCopies)}`,
+      `--memory ${formatBytes(options.memoryBytes)} holds no chunk of ${plan.chunkSize} point${plan.chunkSize === 1 ? '' : 's'} (${formatBytes(plan.chunkBytes)}, twice that while checkpointed): raise --memory to at least ${formatBytes(oneChunk)}, or give a smaller --chunk-size (the same for every shard of a sweep)`,
     );
   }
 

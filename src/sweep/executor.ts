@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { totalmem } from 'node:os';
+import { currentAllocation } from '../cluster/allocation.js';
 import { createJob } from '../engine/create-job.js';
 import type { EngineBackend } from '../engine/backend.js';
 import { chunkLength, type ChunkResult } from '../engine/chunk.js';
@@ -16,10 +16,10 @@ import { RunState, writeFileAtomic } from './checkpoint.js';
 import { CHUNK_NAME, OUTPUT_NAMES, removeChunkFiles, removeDebris } from './debris.js';
 import { setErrorLogDir } from './error-log.js';
 import { finalizeRun, unphysicalSummary, type FinalizeResult } from './finalize.js';
+import { flagUnphysical } from '../engine/unphysical.js';
 import { checkOutDir, makeOutDir } from './out-dir.js';
 import { writeFailure } from './os-errors.js';
-import { chunkOf, planKey, shardChunks, type RunPlan } from './plan.js';
-import { flagUnphysical } from '../engine/unphysical.js';
+import { chunkOf, chunksInFlight, formatBytes, planKey, shardChunks, type RunPlan } from './plan.js';
 import { Progress } from './progress.js';
 import { InterruptedError, NeedsResumeError, OutputWriteError, RunLockedError } from './run-errors.js';
 import { stopScope, whenAborted, type StopScope } from './stop.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly workers?: number;
   readonly tfjs?: string;
   readonly shard?: Shard;
+  /** Refuse unless the run plans exactly this (sweep.json's key, for `--shard slurm`). */
+  readonly expectPlanKey?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
   readonly memoryBytes?: number;
@@ -66,9 +68,12 @@ export interface RunSummary {
   readonly nothingToDo?: boolean;
 }
 
-/** Default memory budget for chunks in flight: a quarter of the machine, at most 2 GB. */
+/**
+ * Default memory budget for chunks in flight: a quarter of what this process may use (the
+ * machine, the cgroup limit, a SLURM allocation), at most 2 GB.
+ */
 export function defaultMemoryBytes(): number {
-  return Math.min(2e9, totalmem() / 4);
+  return currentAllocation().memoryBudget;
 }
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
@@ -140,10 +145,15 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   }
   const outDir = checkOutDir(options.outDir);
   const chunksDir = shard ? join(outDir, 'chunks') : join(outDir, '.relaxmap', 'chunks');
+  // defaults follow the allocation (affinity mask, cgroup, SLURM); the chunk plan does not
+  const allocation = currentAllocation();
+  const threads = options.workers ?? allocation.cpus;
+  const memoryBytes = options.memoryBytes ?? allocation.memoryBudget;
   const admission = admit(job, {
-    memoryBytes: options.memoryBytes ?? defaultMemoryBytes(),
+    memoryBytes,
     memoryGiven: options.memoryBytes !== undefined,
     ...(options.workers ? { workers: options.workers } : {}),
+    threads,
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
     outDir,
     ...(shard ? { shardCount: shard.count } : {}),
@@ -152,7 +162,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const plan = admission.plan;
   const key = planKey(plan);
   const planHash = planHashOf(key);
-  const threads = options.workers ?? undefined;
+  if (options.expectPlanKey !== undefined && key !== options.expectPlanKey) {
+    throw new UsageError(`${outDir}: this shard's chunk plan differs from its sweep's (sweep.json): the spec copy, --set or --chunk-size changed since relaxmap slurm planned it`);
+  }
 
   makeOutDir(outDir);
   const state = new RunState(outDir, shard ? chunksDir : undefined);
@@ -209,16 +221,17 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const selection = await selectBackend(job, pendingPoints, {
       backend: options.backend ?? 'auto',
-      ...(options.workers ? { workers: options.workers } : {}),
+      workers: threads,
       ...(options.tfjs ? { tfjs: options.tfjs } : {}),
       ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
     });
     backend = selection.backend;
-    const lanes = backend.lanes ?? (threads ?? 2) + 1;
+    // the memory budget limits the chunks in flight (it never changes the chunking)
+    const lanes = chunksInFlight(plan, memoryBytes - admission.tableBytes * (threads + 1), backend.lanes ?? threads + 1);
     const progress = new Progress(shardPoints, shardPoints - pendingPoints, {
       quiet: options.quiet ?? false,
-      lanes: Math.min(lanes, Math.max(1, pending.length)),
+      lanes: Math.min(lanes.inFlight, Math.max(1, pending.length)),
       ...(selection.estimateSeconds !== undefined ? { estimateSeconds: selection.estimateSeconds } : {}),
     });
     for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
@@ -227,13 +240,16 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,
       );
     }
+    if (!lanes.fits && !options.quiet) {
+      progress.note(`warning: one chunk (${formatBytes(plan.chunkBytes)}, twice that while checkpointed) exceeds the memory budget ${formatBytes(memoryBytes)}; evaluating one chunk at a time. A smaller --chunk-size (the same for every shard) lowers it`);
+    }
     const tCompute = performance.now();
     try {
       await dispatchChunks(
         backend,
         plan,
         pending,
-        lanes,
+        lanes.inFlight,
         (id, result, count) => {
           flagUnphysical(job, chunkOf(plan, id), result);
           try {

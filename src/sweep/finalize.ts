@@ -141,7 +141,7 @@ export interface FinalizeOptions {
   readonly needBytes?: number;
   /** Called between chunks (the lock's heartbeat). */
   readonly heartbeat?: () => void;
-  /** Global attributes of the NetCDF files: when, by which backend, in which precision. */
+  /** created, backend and precision for the global attributes (as in run.json). */
   readonly provenance?: OutputProvenance;
 }
 

@@ -32,7 +32,13 @@ interface ShardInfo {
 
 function readShardInfo(dir: string): ShardInfo {
   const p = join(dir, 'shard.json');
-  if (!existsSync(p)) throw new UsageError(`${dir}: not a finished shard run (no shard.json); run it with --shard I/N first`);
+  if (!existsSync(p)) {
+    // started but not finished (interrupted, failed, still running): resumable, exit 3
+    if (existsSync(join(dir, '.relaxmap')) || existsSync(join(dir, 'chunks'))) {
+      throw new NeedsResumeError(`${dir}: shard incomplete (no shard.json): finish it with relaxmap run --shard I/N --resume (in a relaxmap slurm sweep: resubmit the array), then merge again`);
+    }
+    throw new UsageError(`${dir}: not a finished shard run (no shard.json); run it with --shard I/N first`);
+  }
   let info: ShardInfo;
   try {
     info = JSON.parse(readFileSync(p, 'utf8')) as ShardInfo;
@@ -83,7 +89,11 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
   for (let id = 0; id < plan.chunkCount; id++) if (!owner.has(id)) missing.push(id);
   if (missing.length > 0) {
     const counts = [...new Set(shards.map((s) => s.info.shard?.count))].join(',');
-    throw new NeedsResumeError(`${missing.length} of ${plan.chunkCount} chunks are missing (e.g. chunk ${missing[0]}): merge all ${counts} shards, once each has finished`);
+    const count = first.info.shard?.count;
+    const absent = count ? [...new Set(missing.map((id) => id % count))].sort((x, y) => x - y) : [];
+    throw new NeedsResumeError(
+      `${missing.length} of ${plan.chunkCount} chunks are missing (e.g. chunk ${missing[0]}${absent.length > 0 ? `; shard${absent.length === 1 ? '' : 's'} ${absent.join(', ')} of ${count} not given` : ''}): merge all ${counts} shards, once each has finished`,
+    );
   }
   // the spec the shards were computed with
   const spec = first.info.spec;

@@ -40,11 +40,9 @@ export function specHash(text: string, overrides: readonly Override[]): string {
 }
 
 export interface PlanOptions {
-  /** Memory budget for chunks in flight, bytes. */
+  /** Memory budget for chunks in flight, bytes: checked against one chunk, never changes the chunking. */
   readonly memoryBytes: number;
-  /** Chunks evaluated concurrently (workers + 1 queued). */
-  readonly inFlight: number;
-  /** Force a chunk size (tests, tuning). */
+  /** Force a chunk size (tests, tuning; every shard of a sweep must use the same). */
   readonly chunkSize?: number;
 }
 
@@ -55,18 +53,17 @@ export function makePlan(job: Job, options: PlanOptions): RunPlan {
   const shape1 = chunkShape(job, 1);
   const bytesPerPoint = chunkLength(shape1) * 8;
   // each chunk in flight holds its result buffer and, while being checkpointed, one copy
-  const maxByMemory = Math.floor(options.memoryBytes / (2 * options.inFlight * bytesPerPoint));
-  if (maxByMemory < 1) {
+  if (options.memoryBytes < 2 * bytesPerPoint) {
     throw new UsageError(
-      `one point's results take ${formatBytes(bytesPerPoint)} (${job.nObs} observables x ${job.nTimes} times): more than the memory budget ${formatBytes(options.memoryBytes)} allows for ${options.inFlight} chunks in flight; raise --memory or use fewer time points`,
+      `one point's results take ${formatBytes(bytesPerPoint)} (${job.nObs} observables x ${job.nTimes} times): more than half the memory budget ${formatBytes(options.memoryBytes)} (a chunk in flight and its copy); raise --memory or use fewer time points`,
     );
   }
-  // The default chunking depends only on the job (not on the machine's cores or memory),
-  // so that shards planned on different machines agree; the memory budget only shrinks it
-  // when the default would not fit.
+  // The chunking depends only on the job and --chunk-size, never on the machine's cores or
+  // memory (nor a SLURM allocation), so that shards computed on different nodes merge: the
+  // memory budget limits the chunks in flight instead (chunksInFlight).
   const balance = Math.max(256, Math.ceil(perVariant / 32));
   const byTarget = Math.max(1, Math.floor(TARGET_CHUNK_BYTES / bytesPerPoint));
-  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? Math.min(MAX_CHUNK, balance, byTarget), maxByMemory, perVariant));
+  const chunkSize = Math.max(1, Math.min(options.chunkSize ?? Math.min(MAX_CHUNK, balance, byTarget), perVariant));
   const chunksPerVariant = Math.ceil(perVariant / chunkSize);
   const contributionTerms = job.spec.outputs.includes('contributions') ? countContributionTerms(job) : 0;
   const contributionValues = points * job.nObs * contributionTerms * job.nTimes;
@@ -99,6 +96,16 @@ export function makePlan(job: Job, options: PlanOptions): RunPlan {
     },
     contributionTerms,
   };
+}
+
+/**
+ * Chunks to keep in flight: what the backend can use (`lanes`), as far as the memory budget
+ * holds them (each needs its result buffer and one copy while checkpointed), at least one.
+ * `fits` is false when even one chunk exceeds the budget.
+ */
+export function chunksInFlight(plan: RunPlan, memoryBytes: number, lanes: number): { inFlight: number; fits: boolean } {
+  const byMemory = Math.floor(memoryBytes / (2 * plan.chunkBytes));
+  return { inFlight: Math.max(1, Math.min(lanes, byMemory)), fits: byMemory >= 1 };
 }
 
 /** Number of contribution series per observable: mechanism x mu x part. */

@@ -23,8 +23,8 @@ export function cliArgv(args: readonly string[]): string[] {
   return [process.execPath, '--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args];
 }
 
-export function startCli(args: readonly string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+export function startCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), NO_COLOR: '1' };
   delete env.RELAXMAP_DEBUG;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUNNER, ...args], { cwd: ROOT, env });
   let stdout = '';
@@ -35,8 +35,8 @@ export function startCli(args: readonly string[]): { child: ChildProcess; done: 
   return { child, done };
 }
 
-export function relaxmap(args: readonly string[]): Promise<CliResult> {
-  return startCli(args).done;
+export function relaxmap(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startCli(args, options).done;
 }
 
 /** Run python (Debian's, with xarray) and parse its last stdout line as JSON. */

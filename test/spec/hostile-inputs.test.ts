@@ -270,11 +270,11 @@ const CASES: Case[] = [
     absent: [dir('out-big-tables')],
   },
   {
-    name: '--memory 5MB (chunks of a few points, thousands of files) is refused, naming --memory',
+    name: '--memory 5MB (less than one chunk of the plan, which never depends on the budget) is refused, naming --memory',
     setup: () => file('many.yaml', MANY_POINTS),
     args: ['run', join(root, 'many.yaml'), '--out', dir('out-memory'), '--memory', '5MB'],
     code: 2,
-    message: /--memory 5\.0 MB leaves room for chunks of \d+ points \(\d+ chunk files\): raise --memory to at least [\d.]+ MB/,
+    message: /--memory 5\.0 MB holds no chunk of \d+ points \([\d.]+ MB, twice that while checkpointed\): raise --memory to at least [\d.]+ MB, or give a smaller --chunk-size/,
     absent: [dir('out-memory')],
   },
   {
@@ -524,7 +524,7 @@ const CASES: Case[] = [
     name: 'merge with a shard missing: exit 3',
     args: ['merge', dir('s0'), '--out', dir('merged-missing')],
     code: 3,
-    message: /1 of 3 chunks are missing \(e\.g\. chunk 1\): merge all 2 shards/,
+    message: /1 of 3 chunks are missing \(e\.g\. chunk 1; shard 1 of 2 not given\): merge all 2 shards/,
     absent: [dir('merged-missing')],
   },
   {

@@ -1,10 +1,11 @@
-import { availableParallelism, freemem } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createNetcdf, type NcVariableHeader } from '../../io/netcdf.js';
 import { outputLayout, surfaceVariables, trajectoryVariables } from '../../sweep/output-layout.js';
-import { join, resolve } from 'node:path';
-import { selectBackend } from '../../engine/select-backend.js';
+import { calibrate, selectBackend } from '../../engine/select-backend.js';
+import { currentAllocation } from '../../cluster/allocation.js';
+import { shardLines, shardReport } from '../../cluster/shard-report.js';
 import { parseSets } from '../../spec/overrides.js';
 import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
 import { admit } from '../../sweep/admission.js';
@@ -21,6 +22,10 @@ export interface PlanCommandOptions {
   readonly workers?: string;
   readonly out?: string;
   readonly json?: boolean;
+  readonly shards?: string;
+  readonly chunkSize?: string;
+  readonly cpus?: string;
+  readonly walltime?: string;
 }
 
 /**
@@ -72,11 +77,22 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
   const job = loadJob(specPath, parseSets(opts.set ?? []));
   const loadSeconds = (performance.now() - tLoad) / 1000;
   const workersGiven = parseCount('--workers', opts.workers);
-  const workers = workersGiven ?? availableParallelism();
+  const workers = workersGiven ?? currentAllocation().cpus;
+  const shardsWanted = parseCount('--shards', opts.shards);
+  const cpusPerShard = parseCount('--cpus', opts.cpus) ?? 1;
+  const chunkSize = parseCount('--chunk-size', opts.chunkSize);
   const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
   const target = opts.out !== undefined ? checkOutDir(opts.out) : resolve('.');
   // the admission check of run (points, tables, chunk files, free space, --workers)
-  const { plan, freeBytes: free, diskBytes } = admit(job, { memoryBytes, memoryGiven: opts.memory !== undefined, ...(workersGiven ? { workers: workersGiven } : {}), threads: workers, outDir: target });
+  const { plan, freeBytes: free, diskBytes } = admit(job, {
+    memoryBytes,
+    memoryGiven: opts.memory !== undefined,
+    ...(workersGiven ? { workers: workersGiven } : {}),
+    threads: workers,
+    ...(chunkSize ? { chunkSize } : {}),
+    outDir: target,
+    ...(shardsWanted ? { shardCount: shardsWanted } : {}),
+  });
   const tSelect = performance.now();
   const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
   const selectSeconds = (performance.now() - tSelect) / 1000;
@@ -88,6 +104,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     selection.estimateSeconds === undefined || !cal
       ? undefined
       : loadSeconds + selectSeconds + (selection.estimateSeconds - cal.setup) + (await estimateWriteSeconds(job, plan));
+  const shards = shardsWanted !== undefined || opts.walltime !== undefined ? shardReport(plan, (selection.calibration ?? calibrate(job)).perPoint, cpusPerShard, shardsWanted, opts.walltime) : undefined;
   const info = {
     spec: specPath,
     points: plan.points,
@@ -101,6 +118,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     free_bytes: free ?? null,
     disk_bytes: diskBytes,
     machine_free_memory: freemem(),
+    ...(shards ? { shards } : {}),
   };
   if (opts.json) {
     out.write(`${JSON.stringify(info)}\n`);
@@ -115,6 +133,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `  backend: ${selection.backend.name}: ${selection.why}`,
       `  ETA: ${eta === undefined ? 'not calibrated for this backend' : `${eta < 1 ? eta.toFixed(2) : eta.toFixed(0)} s`}`,
       `  outputs: surfaces ${formatBytes(plan.outputBytes.surfaces)}, trajectories ${formatBytes(plan.outputBytes.trajectories)}, contributions ${formatBytes(plan.outputBytes.contributions)}, points.csv ~${formatBytes(plan.outputBytes.csv)}${free !== undefined ? ` (${formatBytes(free)} free)` : ''}`,
+      ...(shards ? shardLines(shards) : []),
     ].join('\n') + '\n',
   );
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../../spec/errors.js';
 import { parseSets } from '../../spec/overrides.js';
 import { runSweep, type Shard } from '../../sweep/executor.js';
 import { parseBytes } from '../../sweep/plan.js';
+import { resolveSlurmShard, unshardedArrayTaskWarning } from '../../cluster/slurm-shard.js';
 
 export interface RunCommandOptions {
   readonly out: string;
@@ -11,6 +12,7 @@ export interface RunCommandOptions {
   readonly workers?: string;
   readonly tfjs?: string;
   readonly shard?: string;
+  readonly shards?: string;
   readonly resume?: boolean;
   readonly force?: boolean;
   readonly memory?: string;
@@ -41,6 +43,20 @@ export function parseShard(s: string | undefined): Shard | undefined {
   return { index, count };
 }
 
+/** --shard I/N, or --shard slurm (the array task's index; N from --shards or sweep.json). */
+function shardOption(opts: RunCommandOptions): { shard: Shard | undefined; expectPlanKey: string | undefined } {
+  if (opts.shard?.trim() === 'slurm') {
+    const s = resolveSlurmShard(opts.out, parseCount('--shards', opts.shards));
+    return { shard: { index: s.index, count: s.count }, expectPlanKey: s.planKey };
+  }
+  if (opts.shards !== undefined) throw new UsageError(`--shards ${opts.shards}: goes with --shard slurm (with --shard I/N the count is N)`);
+  if (opts.shard === undefined) {
+    const warning = unshardedArrayTaskWarning();
+    if (warning) process.stderr.write(`relaxmap: ${warning}\n`);
+  }
+  return { shard: parseShard(opts.shard), expectPlanKey: undefined };
+}
+
 /** --tfjs: the preferences loadTfjs knows (checked here so that a typo is exit 2, not an engine failure). */
 export const TFJS_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
@@ -54,7 +70,7 @@ export async function runCommand(specPath: string, opts: RunCommandOptions, argv
   const tfjs = parseTfjs(opts.tfjs);
   const workers = parseCount('--workers', opts.workers);
   const chunkSize = parseCount('--chunk-size', opts.chunkSize);
-  const shard = parseShard(opts.shard);
+  const { shard, expectPlanKey } = shardOption(opts);
   const summary = await runSweep({
     specPath,
     outDir: opts.out,
@@ -63,6 +79,7 @@ export async function runCommand(specPath: string, opts: RunCommandOptions, argv
     ...(workers ? { workers } : {}),
     ...(tfjs ? { tfjs } : {}),
     ...(shard ? { shard } : {}),
+    ...(expectPlanKey !== undefined ? { expectPlanKey } : {}),
     resume: opts.resume ?? false,
     force: opts.force ?? false,
     ...(opts.memory ? { memoryBytes: parseBytes(opts.memory) } : {}),
