@@ -6,6 +6,7 @@ import type { CompiledProblem } from './compiled-problem.js';
 import { type CoefficientTables, type FactorTable, TableCursor } from './coefficient-tables.js';
 import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.js';
 import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
+import { buildupRates, refinedSteadyState, SteadyStateSolver } from '../evaluate/steady-state.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -47,6 +48,15 @@ export class F64Kernel {
   private readonly nzTerm: Int32Array;
   private readonly nzElem: Int32Array;
   private readonly nzVal: Float64Array;
+  /**
+   * Non-zeros from this index on belong to coherent terms (-i [H_m, .], last in the compact
+   * list): added after the inhomogeneous source, which is -Gamma rho_eq of the relaxation alone.
+   */
+  private readonly nzCoherent: number;
+  /** Refined steady-state solve (non-normal generators) and build-up integrals. */
+  private readonly solver: SteadyStateSolver;
+  private readonly ss: Float64Array;
+  private readonly solveWork: Float64Array;
   private readonly unrolled: TrajectoryKernel;
   private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
@@ -90,6 +100,11 @@ export class F64Kernel {
     this.nzTerm = Int32Array.from(nzTerm);
     this.nzElem = Int32Array.from(nzElem);
     this.nzVal = Float64Array.from(nzVal);
+    const firstCoherent = nzTerm.findIndex((k) => cp.isCoherentTerm[k] === 1);
+    this.nzCoherent = firstCoherent < 0 ? nzTerm.length : firstCoherent;
+    this.solver = new SteadyStateSolver(r);
+    this.ss = new Float64Array(r);
+    this.solveWork = new Float64Array(2 * Math.max(1, r - 1));
     this.unrolled = trajectoryKernel(r, cp.nObs);
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
@@ -301,10 +316,10 @@ export class F64Kernel {
 
     // generator (not needed for projection rates alone, the rates-only sweeps)
     const dynamics = this.want.modes || (this.want.trajectories && nTimes > 0);
+    const { nzTerm, nzElem, nzVal } = this;
     if (dynamics) {
       g.fill(0);
-      const { nzTerm, nzElem, nzVal } = this;
-      for (let z = 0; z < nzVal.length; z++) {
+      for (let z = 0; z < this.nzCoherent; z++) {
         const e = nzElem[z] as number;
         g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
       }
@@ -321,6 +336,12 @@ export class F64Kernel {
       this.stateFromPopulations(this.pops, this.rho);
       matvec(g, this.rho, this.tmp, r);
       for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
+    }
+    if (dynamics) {
+      for (let z = this.nzCoherent; z < nzVal.length; z++) {
+        const e = nzElem[z] as number;
+        g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+      }
     }
 
     // projection rates
@@ -376,7 +397,34 @@ export class F64Kernel {
         if (count > 0 && (me.rates[0] as number) < 1e-12 * me.norm) flags |= FLAG_STIFF;
       }
     }
+    flags |= this.solved(out, row);
     out.flags[row] = flags;
+  }
+
+  /**
+   * Steady state by a refined solve where modes cannot be trusted with it (coherent terms make
+   * the generator non-normal: see evaluate/steady-state.ts), and build-up rates when wanted.
+   */
+  private solved(out: ChunkResult, row: number): number {
+    const cp = this.cp;
+    const wantSteady = cp.coherent && this.want.modes;
+    const wantBuildup = out.shape.buildup === true;
+    if (!wantSteady && !wantBuildup) return 0;
+    const { r, g, ss, solver, solveWork } = this;
+    const nObs = cp.nObs;
+    const ok = solver.factor(g) && refinedSteadyState(solver, g, this.rho0[0] as number, ss, solveWork);
+    if (wantSteady) {
+      for (let o = 0; o < nObs; o++) {
+        let v = 0;
+        for (let i = 0; i < r; i++) v += (cp.observables[o * r + i] as number) * (ss[i] as number);
+        out.steady[row * nObs + o] = ok ? v : NaN;
+      }
+    }
+    if (wantBuildup) {
+      if (ok) buildupRates(solver, this.rho0, ss, cp.observables, nObs, out.buildup, row * nObs, solveWork);
+      else out.buildup.fill(NaN, row * nObs, (row + 1) * nObs);
+    }
+    return ok ? 0 : FLAG_MODES_FAILED;
   }
 
   /**
