@@ -5,7 +5,7 @@ import type { Override } from '../spec/overrides.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { buildProblem, systemDescription } from '../spec/resolve.js';
 import { buildGrid, pointParams, type SweepGrid } from '../sweep/grid.js';
-import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type Want } from './chunk.js';
+import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, FLAG_UNPHYSICAL, type Want } from './chunk.js';
 import { CoefficientTables } from './coefficient-tables.js';
 import { compileProblem, type CompiledProblem } from './compiled-problem.js';
 import { F64Kernel } from './f64-kernel.js';
@@ -132,6 +132,7 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
         for (const w of res.warnings ?? []) {
           if (w.includes('decades')) flags |= FLAG_STIFF;
           else if (w.includes('oscillate')) flags |= FLAG_OSCILLATING;
+          else if (w.includes('physical range')) flags |= FLAG_UNPHYSICAL;
           else flags |= FLAG_NONFINITE;
         }
         out.flags[row] = flags;

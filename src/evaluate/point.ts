@@ -9,6 +9,8 @@ import { ModeExtractor } from './mode-extractor.js';
 import { Propagator } from './propagator.js';
 import { initialVector, type Problem } from './problem.js';
 import { buildupRates, refinedSteadyState, SteadyStateSolver } from './steady-state.js';
+import { observableRanges } from './observable-range.js';
+import { HIGH_TEMPERATURE_LIMIT, highTemperatureArgument } from '../physics/high-temperature-validity.js';
 
 export interface ContributionSeries {
   readonly observable: string;
@@ -161,6 +163,14 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const warnings = numericalWarnings(gr, r, states, modeRates, times);
   if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
   if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
+  if (thermal === 'high-temperature') {
+    const x = highTemperatureArgument(model, p);
+    if (x > HIGH_TEMPERATURE_LIMIT) warnings.push(`outside the physical range of the high-temperature model: beta w = ${x.toPrecision(4)} > ${HIGH_TEMPERATURE_LIMIT}, where f(w) = 1 - beta w / 2 is negative (negative transition rates)`);
+  }
+  const outside = outsideRange(problem, steady_state, trajectories);
+  if (outside.length > 0) {
+    warnings.push(`the state left the physical range (${outside.join('; ')}): the ${thermal} model is used beyond its validity here`);
+  }
 
   let contributions: ContributionSeries[] | undefined;
   if (options.contributions) {
@@ -227,6 +237,26 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   return result;
+}
+
+const rangeCache = new WeakMap<Problem, Array<readonly [number, number]>>();
+
+/** Observables whose steady state or trajectory leaves their spectrum (FLAG_UNPHYSICAL). */
+function outsideRange(problem: Problem, ss: Record<string, number>, traj: Record<string, number[]>): string[] {
+  let ranges = rangeCache.get(problem);
+  if (!ranges) {
+    ranges = observableRanges(problem.observables, problem.model);
+    rangeCache.set(problem, ranges);
+  }
+  const out: string[] = [];
+  problem.observables.forEach((o, k) => {
+    const [lo, hi] = ranges[k] as readonly [number, number];
+    const tol = 1e-9 * Math.max(Math.abs(lo), Math.abs(hi), 1e-300);
+    const values = [ss[o.name] as number, ...(traj[o.name] ?? [])];
+    const bad = values.find((v) => v < lo - tol || v > hi + tol);
+    if (bad !== undefined) out.push(`<${o.name}> = ${bad.toPrecision(6)} outside [${+lo.toPrecision(6)}, ${+hi.toPrecision(6)}]`);
+  });
+  return out;
 }
 
 /**

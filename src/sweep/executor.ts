@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createJob } from '../engine/create-job.js';
 import type { EngineBackend } from '../engine/backend.js';
-import type { ChunkResult } from '../engine/chunk.js';
+import { FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { UsageError } from '../spec/errors.js';
@@ -192,7 +192,8 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
           finished: new Date().toISOString(),
           files: [...fin.files, 'run.json'],
           nonfinite: { count: fin.nonFinite, first: fin.nonFiniteSample },
-          warnings: job.spec.warnings,
+          unphysical: { count: fin.unphysical },
+          warnings: [...job.spec.warnings, ...unphysicalWarning(fin)],
           timings: { total_s: total, compute_s: computeSeconds, write_s: fin.seconds, points_per_s: pendingPoints / Math.max(computeSeconds, 1e-9) },
         },
         null,
@@ -211,7 +212,15 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   }
 }
 
+function unphysicalWarning(fin: FinalizeResult): string[] {
+  if (fin.unphysical === 0) return [];
+  return [
+    `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} flagged unphysical (bit ${FLAG_UNPHYSICAL} of flags): a steady state or trajectory outside its observable's spectrum, or the high-temperature model beyond beta w = 2 (negative rates); the values there are not physical`,
+  ];
+}
+
 function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
+  if (!quiet) for (const w of unphysicalWarning(fin)) process.stderr.write(`relaxmap: warning: ${w}\n`);
   if (fin.nonFinite === 0 || quiet) return;
   const first = fin.nonFiniteSample[0];
   process.stderr.write(

@@ -7,7 +7,10 @@ import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
 import { readChunkFile, writeFileAtomic } from './checkpoint.js';
 import { pointParams } from './grid.js';
-import { outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
+import { isPowderAveraged, outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
+import { PowderAccumulator } from './powder-average.js';
+import { markBeyondValidity, markUnphysical } from '../engine/physical-range.js';
+import { observableRanges } from '../evaluate/observable-range.js';
 import { chunkOf, type RunPlan } from './plan.js';
 import { flatRangeToSlabs } from './slabs.js';
 
@@ -21,6 +24,8 @@ export interface FinalizeResult {
   readonly files: string[];
   readonly nonFinite: number;
   readonly nonFiniteSample: NonFinitePoint[];
+  /** Points whose steady state or trajectory left the spectrum of an observable (FLAG_UNPHYSICAL). */
+  readonly unphysical: number;
   readonly seconds: number;
 }
 
@@ -118,8 +123,12 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
   const surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } });
   let trajectories: NcWriter | undefined;
   if (plan.want.trajectories && plan.nTimes > 0) {
-    trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs });
+    const trajDims = layout.powder ? layout.sweepDims.filter((d) => d.name !== layout.powder?.dim) : layout.sweepDims;
+    trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...trajDims, layout.timeDim], variables: trajectoryVariables(layout), attrs });
   }
+  const powder = layout.powder ? new PowderAccumulator(layout.powder, layout.sweepShape) : undefined;
+  const ranges = observableRanges(job.problems[0]?.observables ?? [], job.model);
+  let unphysical = 0;
   const csv = new CsvWriter(join(outDir, 'points.csv'));
   try {
     for (const c of layout.auxCoords) {
@@ -136,6 +145,8 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
       const r = chunkViews(chunkShape(job, chunk.count), readChunkFile(chunkPath(id), len(chunk.count)));
       const bad = sanitize(r);
       const variant = job.grid.variants[chunk.variant];
+      unphysical += markUnphysical(r, ranges);
+      if (variant) unphysical += markBeyondValidity(r, job.model, variant.thermal, (p) => pointParams(job.grid, chunk.start + p));
       if (bad > 0) {
         nonFinite += bad;
         for (let p = 0; p < chunk.count && nonFiniteSample.length < 100; p++) {
@@ -161,8 +172,9 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
         }
         ref = refCache.result;
       }
-      writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv);
+      writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv, powder);
     }
+    if (powder) writePowderAverages(layout, plan, powder, surfaces, trajectories);
     await surfaces.close();
     files.push('surfaces.nc');
     if (trajectories) {
@@ -177,7 +189,7 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     }
     writeFileAtomic(join(outDir, 'spec.yaml'), job.source.text);
     files.push('spec.yaml');
-    return { files, nonFinite, nonFiniteSample, seconds: (performance.now() - t0) / 1000 };
+    return { files, nonFinite, nonFiniteSample, unphysical, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     await surfaces.abort().catch(() => undefined);
     await trajectories?.abort().catch(() => undefined);
@@ -187,7 +199,20 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
 }
 
 function extraAttrs(job: Job): Record<string, string | number> {
-  return { generator_path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r).join(', ') };
+  return { generator_path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r).join(', '), ...dnpAttrs(job) };
+}
+
+/** DNP runs: the rotating frame, and the sweep dimension of the irradiation offset (for the profile figure). */
+function dnpAttrs(job: Job): Record<string, string> {
+  if (job.model.coherent.length === 0) return {};
+  const out: Record<string, string> = { rotating_frame: job.model.frameNotes.join('; ') };
+  for (const h of job.spec.spec.hamiltonian ?? []) {
+    if (h.type !== 'irradiation' || typeof h.offset_hz !== 'string') continue;
+    const name = h.offset_hz;
+    const dim = job.grid.dims.find((d) => d.params.includes(name));
+    if (dim) out.dnp_offset_axis = dim.name;
+  }
+  return out;
 }
 
 function csvHeader(job: Job, layout: OutputLayout, plan: RunPlan): string[] {
@@ -217,11 +242,17 @@ function writeChunk(
   surfaces: NcWriter,
   trajectories: NcWriter | undefined,
   csv: CsvWriter,
+  powder?: PowderAccumulator,
 ): void {
   const { count, nObs, nModes, nTimes } = r.shape;
   const globalStart = variant * plan.pointsPerVariant + start;
   const slabs = flatRangeToSlabs(layout.sweepShape, globalStart, count);
   const put = (w: NcWriter, name: string, data: Float64Array | Float32Array, inner: number): void => {
+    if (powder && isPowderAveraged(name)) {
+      // ratios of averages are formed at the end (writePowderAverages)
+      if (!/^(ss_over_boltzmann|enh)_/.test(name)) powder.add(name, globalStart, count, Float64Array.from(data), inner);
+      return;
+    }
     for (const s of slabs) {
       const cnt = inner > 1 ? [...s.count, inner] : s.count;
       const st = inner > 1 ? [...s.start, 0] : s.start;
@@ -249,6 +280,11 @@ function writeChunk(
       }
     }
     if (trajectories && nTimes > 0) put(trajectories, `traj_${o}`, gather(count, nObs * nTimes, k, nTimes, r.trajectories), nTimes);
+    if (layout.hasEnhancement) {
+      const ss = gather(count, nObs, k, 1, r.steady);
+      put(surfaces, `enh_${o}`, ss.map((v, p) => (boltz[p] === 0 ? NaN : v / (boltz[p] as number))), 1);
+    }
+    if (layout.hasBuildup) put(surfaces, `buildup_${o}`, gather(count, nObs, k, 1, r.buildup), 1);
   });
   if (layout.hasModes) put(surfaces, 'eigenrate', r.eigenrates.slice(), nModes);
   put(surfaces, 'flags', Float32Array.from(r.flags), 1);
@@ -274,6 +310,30 @@ function writeChunk(
     }
     row.push(String(r.flags[p]));
     csv.line(row.map((x) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x)).join(','));
+  }
+}
+
+/** The powder averages, whole: sums of w x value, and ratios of averages (enh, ss_over_boltzmann). */
+function writePowderAverages(layout: OutputLayout, plan: RunPlan, powder: PowderAccumulator, surfaces: NcWriter, trajectories: NcWriter | undefined): void {
+  const lp = layout.powder;
+  if (!lp) return;
+  surfaces.writeSlab('powder_weight', [0], [lp.weights.length], lp.weights);
+  for (const o of layout.observables) {
+    const boltz = powder.get(`boltzmann_${o}`);
+    if (boltz) powder.write(surfaces, `boltzmann_${o}`, boltz);
+    if (layout.hasModes) {
+      const ss = powder.get(`ss_${o}`);
+      if (ss && boltz) {
+        powder.write(surfaces, `ss_${o}`, ss);
+        const ratio = ss.map((v, i) => ((boltz[i] as number) === 0 ? NaN : v / (boltz[i] as number)));
+        powder.write(surfaces, `ss_over_boltzmann_${o}`, ratio);
+        if (layout.hasEnhancement) powder.write(surfaces, `enh_${o}`, ratio);
+      }
+      const diff = powder.get(`diff_ss_${o}`);
+      if (diff) powder.write(surfaces, `diff_ss_${o}`, diff);
+    }
+    const traj = powder.get(`traj_${o}`);
+    if (trajectories && traj) powder.write(trajectories, `traj_${o}`, traj, plan.nTimes);
   }
 }
 
