@@ -167,6 +167,16 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     const x = highTemperatureArgument(model, p);
     if (x > HIGH_TEMPERATURE_LIMIT) warnings.push(`outside the physical range of the high-temperature model: beta w = ${x.toPrecision(4)} > ${HIGH_TEMPERATURE_LIMIT}, where f(w) = 1 - beta w / 2 is negative (negative transition rates)`);
   }
+  if (coherent && solved && model.projectors.length > 0) {
+    const pops = model.projectors.map((pr) => {
+      const lifted = liftVector(q, r, ss, n);
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (pr[i] as number) * (lifted[i] as number);
+      return v;
+    });
+    const bad = pops.find((v) => v < -1e-9 || v > 1 + 1e-9);
+    if (bad !== undefined) warnings.push(`the steady state left the physical range: a population of H0's eigenstates is ${bad.toPrecision(6)} (the ${thermal} model is not completely positive)`);
+  }
   const outside = outsideRange(problem, steady_state, trajectories);
   if (outside.length > 0) {
     warnings.push(`the state left the physical range (${outside.join('; ')}): the ${thermal} model is used beyond its validity here`);

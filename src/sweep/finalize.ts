@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
-import { chunkLength, chunkViews, FLAG_NONFINITE, type ChunkResult } from '../engine/chunk.js';
+import { chunkLength, chunkViews, FLAG_NONFINITE, FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
@@ -145,8 +145,9 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
       const r = chunkViews(chunkShape(job, chunk.count), readChunkFile(chunkPath(id), len(chunk.count)));
       const bad = sanitize(r);
       const variant = job.grid.variants[chunk.variant];
-      unphysical += markUnphysical(r, ranges);
-      if (variant) unphysical += markBeyondValidity(r, job.model, variant.thermal, (p) => pointParams(job.grid, chunk.start + p));
+      markUnphysical(r, ranges);
+      if (variant) markBeyondValidity(r, job.model, variant.thermal, (p) => pointParams(job.grid, chunk.start + p));
+      for (let p = 0; p < chunk.count; p++) if (((r.flags[p] as number) & FLAG_UNPHYSICAL) !== 0) unphysical++;
       if (bad > 0) {
         nonFinite += bad;
         for (let p = 0; p < chunk.count && nonFiniteSample.length < 100; p++) {
