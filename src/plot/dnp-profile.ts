@@ -74,6 +74,8 @@ export function dnpProfileFigures(run: RunData, opts: AxisOptions): FigureSet {
         yLog: false,
         seriesTitle: series ? series.name : null,
         seriesOrder: series?.labels ?? [],
+        seriesScheme: 'category10',
+        seriesDash: true,
         facets: panels.map((d) => ({ title: d.name, labels: Array.from({ length: d.length }, (_, i) => describeCoordinate(d, i)) })),
         points,
       }),

@@ -26,6 +26,10 @@ export interface LineChartInput {
   readonly facets: readonly FacetInput[];
   /** Non-finite values are left out (gaps). */
   readonly points: readonly LinePoint[];
+  /** Color scheme of the series (default viridis; categorical series such as models read better with category10). */
+  readonly seriesScheme?: string;
+  /** Dash pattern by series as well as color: lines that coincide stay visible. */
+  readonly seriesDash?: boolean;
 }
 
 export function lineChartSpec(input: LineChartInput): VlSpec {
@@ -45,7 +49,8 @@ export function lineChartSpec(input: LineChartInput): VlSpec {
     y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: input.yLog ? { type: 'log' } : { zero: false }, axis: axisLabels(input.yLog) },
   };
   if (input.seriesTitle !== null) {
-    encoding.color = { field: 's', type: 'ordinal', title: input.seriesTitle, sort: [...input.seriesOrder], scale: { scheme: 'viridis' } };
+    encoding.color = { field: 's', type: 'ordinal', title: input.seriesTitle, sort: [...input.seriesOrder], scale: { scheme: input.seriesScheme ?? 'viridis' } };
+    if (input.seriesDash) encoding.strokeDash = { field: 's', type: 'nominal', title: input.seriesTitle, sort: [...input.seriesOrder] };
   }
   const faceted = input.facets.length > 0;
   const unit: VlSpec = {
