@@ -5,8 +5,8 @@ import type { ThermalModel } from '../physics/thermalization.js';
 import type { CompiledProblem } from './compiled-problem.js';
 import { type CoefficientTables, type FactorTable, TableCursor } from './coefficient-tables.js';
 import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.js';
-import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, FLAG_UNPHYSICAL, type ChunkResult, type Want } from './chunk.js';
-import { buildupRates, refinedSteadyState, SteadyStateSolver } from '../evaluate/steady-state.js';
+import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
+import { SteadyRefinement } from './steady-refinement.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -53,10 +53,8 @@ export class F64Kernel {
    * list): added after the inhomogeneous source, which is -Gamma rho_eq of the relaxation alone.
    */
   private readonly nzCoherent: number;
-  /** Refined steady-state solve (non-normal generators) and build-up integrals. */
-  private readonly solver: SteadyStateSolver;
-  private readonly ss: Float64Array;
-  private readonly solveWork: Float64Array;
+  /** Refined steady-state solve (coherent terms make generators non-normal) and build-up rates. */
+  private readonly refinement: SteadyRefinement;
   private readonly unrolled: TrajectoryKernel;
   private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
@@ -102,9 +100,7 @@ export class F64Kernel {
     this.nzVal = Float64Array.from(nzVal);
     const firstCoherent = nzTerm.findIndex((k) => cp.isCoherentTerm[k] === 1);
     this.nzCoherent = firstCoherent < 0 ? nzTerm.length : firstCoherent;
-    this.solver = new SteadyStateSolver(r);
-    this.ss = new Float64Array(r);
-    this.solveWork = new Float64Array(2 * Math.max(1, r - 1));
+    this.refinement = new SteadyRefinement(cp, want);
     this.unrolled = trajectoryKernel(r, cp.nObs);
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
@@ -397,35 +393,8 @@ export class F64Kernel {
         if (count > 0 && (me.rates[0] as number) < 1e-12 * me.norm) flags |= FLAG_STIFF;
       }
     }
-    flags |= this.solved(out, row);
+    flags |= this.refinement.apply(g, rho0, out, row);
     out.flags[row] = flags;
-  }
-
-  /**
-   * Steady state by a refined solve where modes cannot be trusted with it (coherent terms make
-   * the generator non-normal: see evaluate/steady-state.ts), and build-up rates when wanted.
-   */
-  private solved(out: ChunkResult, row: number): number {
-    const cp = this.cp;
-    const wantSteady = cp.coherent && this.want.modes;
-    const wantBuildup = out.shape.buildup === true;
-    if (!wantSteady && !wantBuildup) return 0;
-    const { r, g, ss, solver, solveWork } = this;
-    const nObs = cp.nObs;
-    const ok = solver.factor(g) && refinedSteadyState(solver, g, this.rho0[0] as number, ss, solveWork);
-    if (wantSteady) {
-      for (let o = 0; o < nObs; o++) {
-        let v = 0;
-        for (let i = 0; i < r; i++) v += (cp.observables[o * r + i] as number) * (ss[i] as number);
-        out.steady[row * nObs + o] = ok ? v : NaN;
-      }
-    }
-    if (wantBuildup) {
-      if (ok) buildupRates(solver, this.rho0, ss, cp.observables, nObs, out.buildup, row * nObs, solveWork);
-      else out.buildup.fill(NaN, row * nObs, (row + 1) * nObs);
-    }
-    if (!ok) return FLAG_MODES_FAILED;
-    return wantSteady && negativePopulation(cp.projectors, cp.nStates, r, ss) ? FLAG_UNPHYSICAL : 0;
   }
 
   /**
@@ -528,20 +497,6 @@ export class F64Kernel {
     if (!Number.isFinite(sum)) flags |= FLAG_NONFINITE;
     return flags;
   }
-}
-
-/**
- * A population of H0's eigenstates outside [0, 1] in a steady state: what a model that is not
- * completely positive (inhomogeneous, high-temperature) can produce once coherent terms pump
- * the spins far from equilibrium (the solid effect at 1.2 K: -0.23 under the inhomogeneous model).
- */
-export function negativePopulation(projectors: Float64Array, nStates: number, r: number, state: Float64Array): boolean {
-  for (let i = 0; i < nStates; i++) {
-    let p = 0;
-    for (let a = 0; a < r; a++) p += (projectors[i * r + a] as number) * (state[a] as number);
-    if (p < -1e-9 || p > 1 + 1e-9) return true;
-  }
-  return false;
 }
 
 /** A factor table of the rates-only path, with its per-point index array for the current chunk. */
