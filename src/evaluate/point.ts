@@ -3,14 +3,15 @@ import { liftVector, projectDense, projectVector } from '../liouville/reachable-
 import { assembleGenerator } from '../physics/assemble-generator.js';
 import { coherentAt, termsAt } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
-import { boltzmannVector } from '../physics/states.js';
+import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import { ModeExtractor } from './mode-extractor.js';
+import { plainModesAt, symmetricModesAt } from './point-modes.js';
+import type { KernelCounters } from './route-counters.js';
 import { Propagator } from './propagator.js';
+import { unphysicalWarnings } from './unphysical.js';
 import { initialVector, type Problem } from './problem.js';
 import { buildupRates, refinedSteadyState, SteadyStateSolver } from './steady-state.js';
-import { observableRanges } from './observable-range.js';
-import { HIGH_TEMPERATURE_LIMIT, highTemperatureArgument } from '../physics/high-temperature-validity.js';
 
 export interface ContributionSeries {
   readonly observable: string;
@@ -44,6 +45,20 @@ export interface PointResult {
 
 export interface PointOptions {
   readonly contributions?: boolean;
+  /**
+   * Check the trajectory's density matrices for negative populations (default true; sweeps
+   * judge expectation values only, see engine/unphysical.ts).
+   */
+  readonly populations?: boolean;
+  /**
+   * How trajectories are evaluated: 'intervals' (default, the reference: one matrix
+   * exponential per distinct interval of the time grid, deviations from the steady state) or
+   * 'modes' (from the modes, as the batched kernel does, when they reproduce <O>(0); the
+   * exponentials otherwise).
+   */
+  readonly propagation?: 'intervals' | 'modes';
+  /** Routes taken are counted here (the per-point path of the batched backends). */
+  readonly counters?: KernelCounters;
 }
 
 /** Projection rate -(O'|G|O')/(O'|O') of the traceless part of O. */
@@ -122,7 +137,18 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const me = new ModeExtractor(r, observables.length);
   const obsPacked = new Float64Array(observables.length * r);
   obsR.forEach((o, k) => obsPacked.set(o, k * r));
-  const modesOk = me.extract(gr, rho0r, obsPacked);
+  // detailed-balance and double-commutator generators: the symmetric route, as the kernel
+  let symmetric = symmetricModesAt(problem, p, thermal, me);
+  if (!symmetric && (thermal === 'semiclassical' || thermal === 'inhomogeneous')) {
+    const ref = thermal === 'inhomogeneous' ? projectVector(q, r, sigmaEq) : projectVector(q, r, maximallyMixedVector(model));
+    symmetric = plainModesAt(gr, r, rho0r, ref, obsPacked, me);
+  }
+  const modesOk = symmetric || me.extract(gr, rho0r, obsPacked);
+  const counters = options.counters;
+  if (counters) {
+    if (symmetric) counters.symmetric++;
+    else counters.general++;
+  }
   const modeRates = Array.from(me.rates.subarray(0, me.modeCount));
   const steady_state: Record<string, number> = {};
   const amplitudes: Record<string, number[]> = {};
@@ -149,37 +175,52 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   if (solved) buildupRates(solver, rho0r, ss, obsPacked, observables.length, bu, 0, work);
   observables.forEach((o, k) => (buildup[o.name] = bu[k] as number));
 
-  const states = propagate(gr, r, rho0r, times);
   const trajectories: { t: number[] } & Record<string, number[]> = { t: Array.from(times) } as { t: number[] } & Record<string, number[]>;
-  observables.forEach((o, k) => {
-    const ov = obsR[k] as Float64Array;
-    trajectories[o.name] = states.map((s) => {
-      let v = 0;
-      for (let i = 0; i < r; i++) v += (ov[i] as number) * (s[i] as number);
-      return v;
+  let states: Float64Array[] = [];
+  const fromModes = options.propagation === 'modes' && !options.contributions && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
+  if (fromModes) {
+    observables.forEach((o, k) => (trajectories[o.name] = modeTrajectory(me, k, times)));
+    if (counters) counters.trajectoriesFromModes++;
+  } else {
+    states = propagate(gr, r, rho0r, times);
+    observables.forEach((o, k) => {
+      const ov = obsR[k] as Float64Array;
+      trajectories[o.name] = states.map((s) => {
+        let v = 0;
+        for (let i = 0; i < r; i++) v += (ov[i] as number) * (s[i] as number);
+        return v;
+      });
     });
-  });
+    if (counters && times.length > 0) {
+      const steps = new Set<number>();
+      let prev = 0;
+      for (const t of times) {
+        if (t !== prev) steps.add(t - prev);
+        prev = t;
+      }
+      if (steps.size <= 1) counters.trajectoriesByStep++;
+      else {
+        counters.trajectoriesPerInterval++;
+        counters.intervalExponentials += steps.size;
+      }
+    }
+  }
 
-  const warnings = numericalWarnings(gr, r, states, modeRates, times);
+  const warnings = numericalWarnings(gr, r, fromModes ? [Float64Array.from(observables.flatMap((o) => trajectories[o.name] as number[]))] : states, modeRates, times);
   if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
   if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
-  if (thermal === 'high-temperature') {
-    const x = highTemperatureArgument(model, p);
-    if (x > HIGH_TEMPERATURE_LIMIT) warnings.push(`outside the physical range of the high-temperature model: beta w = ${x.toPrecision(4)} > ${HIGH_TEMPERATURE_LIMIT}, where f(w) = 1 - beta w / 2 is negative (negative transition rates)`);
-  }
+  warnings.push(...unphysicalWarnings(problem, p, thermal, { steady: steady_state, boltzmann, trajectories, times, ...(options.populations === false ? {} : { states }) }));
   if (coherent && solved && model.projectors.length > 0) {
+    // the refined steady state of a generator with coherent terms: a model that is not
+    // completely positive (inhomogeneous) can push a population of H0's eigenstates below 0
+    const lifted = liftVector(q, r, ss, n);
     const pops = model.projectors.map((pr) => {
-      const lifted = liftVector(q, r, ss, n);
       let v = 0;
       for (let i = 0; i < n; i++) v += (pr[i] as number) * (lifted[i] as number);
       return v;
     });
     const bad = pops.find((v) => v < -1e-9 || v > 1 + 1e-9);
-    if (bad !== undefined) warnings.push(`the steady state left the physical range: a population of H0's eigenstates is ${bad.toPrecision(6)} (the ${thermal} model is not completely positive)`);
-  }
-  const outside = outsideRange(problem, steady_state, trajectories);
-  if (outside.length > 0) {
-    warnings.push(`the state left the physical range (${outside.join('; ')}): the ${thermal} model is used beyond its validity here`);
+    if (bad !== undefined) warnings.push(`unphysical state: the steady state has a population of H0's eigenstates of ${bad.toPrecision(6)} (the ${thermal} model is not completely positive)`);
   }
 
   let contributions: ContributionSeries[] | undefined;
@@ -249,24 +290,31 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   return result;
 }
 
-const rangeCache = new WeakMap<Problem, Array<readonly [number, number]>>();
-
-/** Observables whose steady state or trajectory leaves their spectrum (FLAG_UNPHYSICAL). */
-function outsideRange(problem: Problem, ss: Record<string, number>, traj: Record<string, number[]>): string[] {
-  let ranges = rangeCache.get(problem);
-  if (!ranges) {
-    ranges = observableRanges(problem.observables, problem.model);
-    rangeCache.set(problem, ranges);
-  }
-  const out: string[] = [];
-  problem.observables.forEach((o, k) => {
-    const [lo, hi] = ranges[k] as readonly [number, number];
-    const tol = 1e-9 * Math.max(Math.abs(lo), Math.abs(hi), 1e-300);
-    const values = [ss[o.name] as number, ...(traj[o.name] ?? [])];
-    const bad = values.find((v) => v < lo - tol || v > hi + tol);
-    if (bad !== undefined) out.push(`<${o.name}> = ${bad.toPrecision(6)} outside [${+lo.toPrecision(6)}, ${+hi.toPrecision(6)}]`);
+function reproducesInitial(me: ModeExtractor, obsR: readonly Float64Array[], rho0: Float64Array): boolean {
+  const initial = new Float64Array(obsR.length);
+  const scale = new Float64Array(obsR.length);
+  obsR.forEach((o, k) => {
+    for (let i = 0; i < o.length; i++) {
+      const x = (o[i] as number) * (rho0[i] as number);
+      initial[k] = (initial[k] as number) + x;
+      scale[k] = (scale[k] as number) + Math.abs(x);
+    }
   });
-  return out;
+  return me.reproduces(initial, scale);
+}
+
+/** <O_k>(t) from the trajectory modes of a ModeExtractor. */
+function modeTrajectory(me: ModeExtractor, k: number, times: Float64Array): number[] {
+  const nObs = me.nObs;
+  return Array.from(times, (t) => {
+    let v = me.steady[k] as number;
+    for (let q = 0; q < me.trajCount; q++) {
+      const e = Math.exp(-(me.trajRate[q] as number) * t);
+      const w = (me.trajFreq[q] as number) * t;
+      v += e * ((me.trajAmpRe[q * nObs + k] as number) * Math.cos(w) - (me.trajAmpIm[q * nObs + k] as number) * Math.sin(w));
+    }
+    return v;
+  });
 }
 
 /**

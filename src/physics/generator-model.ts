@@ -1,6 +1,7 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
 import { OperatorBasis } from '../liouville/operator-basis.js';
-import { SparseMatrix, sparseSum } from '../liouville/sparse-matrix.js';
+import { algebraOf, expand, Triplets } from '../liouville/product-algebra.js';
+import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { relaxationForms, toSparse } from '../liouville/superoperators.js';
 import { SpinSystem } from '../spin/spin-system.js';
 import { betaOf } from './constants.js';
@@ -12,11 +13,11 @@ import {
   signaturesEqual,
   type EigenStructure,
 } from './eigenstructure.js';
-import { h0At, h0Parts, partsCommute, type H0Part } from './hamiltonian.js';
-import { couplingPairs, type CouplingPair } from './mechanisms.js';
+import { coincidentGroupsAt, h0At, h0Parts, partsCommute, zeemanCoincidence, zeemanGroups, type H0Part, type ZeemanGroup } from './hamiltonian.js';
+import { couplingPairs, type CouplingPair, type MechanismKind } from './mechanisms.js';
 import type { Derived, ParamValues } from './scalar.js';
 import { spectralAt, spectralDeps, type SpectralDensity } from './spectral-density.js';
-import { B0, TEMPERATURE, type Mechanism, type SystemDescription } from './system-description.js';
+import { B0, TEMPERATURE, type SystemDescription } from './system-description.js';
 import { evenPart, oddPart, type ThermalModel } from './thermalization.js';
 import { rotatingFrame, type CoherentTerm } from './coherent-terms.js';
 import { normalisedEvenPart, normalisedOddPart } from './phenomenological.js';
@@ -28,7 +29,7 @@ export type Part = 'dc' | 'thermal' | 'coherent';
 export interface TermLabel {
   readonly mechanism: number;
   readonly mechanismLabel: string;
-  readonly mechanismType: Mechanism['type'];
+  readonly mechanismType: MechanismKind;
   readonly mu: number;
   readonly operands: string;
   /** Index into GeneratorModel.frequencies (fixed-basis path) or -1 (per-point path). */
@@ -87,6 +88,8 @@ export interface GeneratorModel {
   readonly system: SpinSystem;
   readonly basis: OperatorBasis;
   readonly h0Parts: readonly H0Part[];
+  /** Spins sharing a Zeeman part (equal gamma, equal shifts). */
+  readonly zeemanGroups: readonly ZeemanGroup[];
   readonly path: GeneratorPath;
   readonly pathReason: string;
   /** Parameter names the generator, H0 and states depend on. */
@@ -113,8 +116,21 @@ export interface GeneratorModel {
 
 const HALF = -0.5;
 
-function superTerms(basis: OperatorBasis, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
-  const { dc, thermal } = relaxationForms(basis, adjoint(aComp), bComp);
+/**
+ * -(1/2) [A^dag, [B, .]] and -(1/2) [A^dag, {B, .}] as sparse matrices: by the product-basis
+ * algebra when the operators have short expansions (always for spins 1/2 in a Zeeman
+ * eigenbasis), otherwise densely in the full Liouville space.
+ */
+function superTerms(basis: OperatorBasis, system: SpinSystem, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
+  const aDag = adjoint(aComp);
+  const alg = algebraOf(basis, system);
+  const ea = expand(basis, aDag);
+  const eb = expand(basis, bComp);
+  if (alg.cost(ea, eb) < basis.size * basis.size * basis.dim) {
+    const { dc, thermal } = alg.relaxationForms(ea, eb);
+    return { dc: dc.scaled(HALF), thermal: thermal.scaled(HALF) };
+  }
+  const { dc, thermal } = relaxationForms(basis, aDag, bComp);
   return { dc: toSparse({ dense: dc, maxImag: 0 }, basis.size).scaled(HALF), thermal: toSparse({ dense: thermal, maxImag: 0 }, basis.size).scaled(HALF) };
 }
 
@@ -146,8 +162,9 @@ function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
 export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const system = new SpinSystem(desc.spins);
   const basis = new OperatorBasis(system);
-  const parts = h0Parts(system, desc);
-  const pairs = couplingPairs(system, desc.mechanisms);
+  const zeeman = zeemanGroups(system, desc);
+  const parts = h0Parts(system, desc, zeeman);
+  const pairs = couplingPairs(system, desc.mechanisms, desc.crossCorrelations);
 
   const strengths: StrengthEntry[] = [];
   const strengthIndex = new Map<Derived, number>();
@@ -170,13 +187,16 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   for (const sd of spectrals) spectralDeps(sd).forEach((d) => deps.add(d));
 
   const commute = partsCommute(parts);
-  const eigen = commute.commute ? jointEigenbasis(parts, system.dim) : undefined;
+  const coincidence = desc.parameterDomain ? zeemanCoincidence(zeeman, desc.parameterDomain) : undefined;
+  const eigen = commute.commute && coincidence === undefined ? jointEigenbasis(parts, system.dim) : undefined;
   const frame = rotatingFrame(system, desc, basis, !eigen);
   for (const c of frame.terms) c.coefficient.deps.forEach((d) => deps.add(d));
   const path: GeneratorPath = eigen ? 'fixed-basis' : 'per-point';
   const pathReason = eigen
     ? 'H0 parts commute: its eigenbasis and the eigenoperators are parameter independent, G(p) = sum_k c_k(p) M_k'
-    : `H0 eigenbasis depends on the parameters (${commute.culprit ?? 'no joint eigenbasis'}): generator built per point`;
+    : coincidence !== undefined
+      ? `${coincidence} on the grid: degenerate levels there couple coherences that fixed Zeeman parts keep apart, so the generator is built per point`
+      : `H0 eigenbasis depends on the parameters (${commute.culprit ?? 'no joint eigenbasis'}): generator built per point`;
 
   const frequencies: FrequencyEntry[] = [];
   const terms: Term[] = [];
@@ -196,7 +216,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
         if (!ac) continue; // secular approximation: only components of equal frequency correlate
         const { sig, sign } = canonical(eigen, bc.signature);
         const f = findFrequency(sig);
-        const { dc, thermal } = superTerms(basis, ac.operator, bc.operator);
+        const { dc, thermal } = superTerms(basis, system, ac.operator, bc.operator);
         const base = {
           mechanism: pair.mechanism,
           mechanismLabel: pair.mechanismLabel,
@@ -254,6 +274,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     system,
     basis,
     h0Parts: parts,
+    zeemanGroups: zeeman,
     path,
     pathReason,
     parameters: [...deps],
@@ -282,17 +303,17 @@ export function compactTerms(terms: readonly Term[], size: number): CompactTerm[
   });
   const out: CompactTerm[] = [];
   for (const g of groups.values()) {
-    const matrix = sparseSum(
-      g.members.map((k) => {
-        const t = terms[k] as Term;
-        return [t.coefficient.sign, t.matrix] as const;
-      }),
-      size,
-      0,
-    );
-    let big = 0;
-    for (const v of matrix.val) big = Math.max(big, Math.abs(v));
-    const cleaned = SparseMatrix.fromDense(matrix.toDense(), size, 1e-14 * big);
+    // summed in member order, then entries below 1e-14 of the largest dropped (cancellations)
+    const trip = new Triplets();
+    for (const k of g.members) {
+      const t = terms[k] as Term;
+      const w = t.coefficient.sign;
+      const m = t.matrix;
+      for (let i = 0; i < m.n; i++) {
+        for (let p = m.rowPtr[i] as number; p < (m.rowPtr[i + 1] as number); p++) trip.push(i, m.col[p] as number, w * (m.val[p] as number));
+      }
+    }
+    const cleaned = trip.toSparse(size, 1e-14);
     if (cleaned.nnz > 0) out.push({ coefficient: g.coefficient, matrix: cleaned, fine: g.members });
   }
   return out;
@@ -355,7 +376,7 @@ function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalMo
       if (!ac) continue;
       const w = bc.signature[0] as number;
       const j = spectralAt(pair.spectral, w, p);
-      const { dc, thermal: th } = superTerms(model.basis, ac.operator, bc.operator);
+      const { dc, thermal: th } = superTerms(model.basis, model.system, ac.operator, bc.operator);
       const base = {
         mechanism: pair.mechanism,
         mechanismLabel: pair.mechanismLabel,
@@ -377,5 +398,12 @@ function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalMo
 /** All fine terms at a point with their coefficient values. */
 export function termsAt(model: GeneratorModel, p: ParamValues, thermal: ThermalModel): EvaluatedTerm[] {
   if (model.path === 'per-point') return termsPerPoint(model, p, thermal);
+  const hit = coincidentGroupsAt(model.zeemanGroups, p);
+  if (hit) {
+    const ids = (g: ZeemanGroup): string => g.ids.join(',');
+    throw new Error(
+      `the Larmor frequencies of spins [${ids(hit[0])}] and [${ids(hit[1])}] coincide at this point, outside the parameter values the fixed-basis model was built for: build it with a parameterDomain that includes this point`,
+    );
+  }
   return model.terms.map((t) => ({ label: t.label, value: coefficientAt(model, t.coefficient, p, thermal), matrix: t.matrix }));
 }

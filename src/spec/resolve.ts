@@ -3,12 +3,14 @@ import { evaluateExpression, singletProjector } from '../physics/operator-expres
 import { constant, param, type Scalar } from '../physics/scalar.js';
 import type { SpectralDensity } from '../physics/spectral-density.js';
 import { densityVector, maximallyMixedVector } from '../physics/states.js';
-import type { CoherentSpec, Mechanism, SystemDescription } from '../physics/system-description.js';
+import type { CoherentSpec, CrossCorrelation, Mechanism, SystemDescription } from '../physics/system-description.js';
 import { isElectron } from '../physics/coherent-terms.js';
 import { lookupIsotope } from '../spin/isotopes.js';
+import { axisValues } from '../sweep/axis-values.js';
 import type { Spin, SpinSystem } from '../spin/spin-system.js';
 import { problemReduction, timePoints, type InitialState, type Observable, type Problem, type TimeGrid } from '../evaluate/problem.js';
 import { SpecError, shown } from './errors.js';
+import { mechanismLabels } from './labels.js';
 import type { Numeric, RelaxationSpec } from './schema.js';
 import type { CheckedSpec } from './semantic.js';
 
@@ -69,12 +71,9 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
     }
   });
   const shifts = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'shift' ? [{ spin: idx(h.spin), ppm: scalarOf(h.ppm) }] : []));
-  const labels = new Map<string, number>();
-  const mechanisms: Mechanism[] = spec.relaxation.map((m) => {
-    const base = m.label ?? (m.type === 'csa' ? `csa(${m.spin})` : `${m.type}(${m.spins.join(',')})`);
-    const count = labels.get(base) ?? 0;
-    labels.set(base, count + 1);
-    const label = count === 0 ? base : `${base}#${count + 1}`;
+  const labels = mechanismLabels(spec.relaxation);
+  const mechanisms: Mechanism[] = spec.relaxation.map((m, k) => {
+    const label = labels[k] as string;
     const spectral = spectralOf(m);
     switch (m.type) {
       case 'dipolar':
@@ -88,12 +87,45 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
       case 'random_field':
         return { type: 'random_field', label, spins: m.spins.map(idx), rmsHz: scalarOf(m.rms_hz), kappa: scalarOf(m.kappa ?? 0), spectral };
       case 'csa':
-        return { type: 'csa', label, spin: idx(m.spin), deltaPpm: scalarOf(m.delta_ppm), eta: scalarOf(m.eta ?? 0), spectral };
+        return {
+          type: 'csa',
+          label,
+          spin: idx(m.spin),
+          anisotropy: m.delta_ppm !== undefined ? { kind: 'delta_ppm', value: scalarOf(m.delta_ppm) } : { kind: 'delta_sigma_ppm', value: scalarOf(m.delta_sigma_ppm as Numeric) },
+          eta: scalarOf(m.eta ?? 0),
+          spectral,
+        };
+      case 'quadrupolar':
+        return { type: 'quadrupolar', label, spin: idx(m.spin), cqHz: scalarOf(m.cq_hz), eta: scalarOf(m.eta ?? 0), spectral };
       case 't1t2':
         return { type: 't1t2', label, spins: m.spins.map(idx), t1: scalarOf(m.t1_s), t2: scalarOf(m.t2_s), spectral };
     }
   });
-  return { spins, couplings, shifts, mechanisms, ...(coherent.length > 0 ? { coherent } : {}) };
+  const crossCorrelations: CrossCorrelation[] = (spec.cross_correlations ?? []).map((c) => {
+    const a = labels.indexOf(c.between[0]);
+    const b = labels.indexOf(c.between[1]);
+    return {
+      between: [a, b] as const,
+      label: `cross(${c.between[0]},${c.between[1]})`,
+      orientation: c.angle_deg !== undefined ? { kind: 'angle_deg', value: scalarOf(c.angle_deg) } : { kind: 'p2', value: scalarOf(c.p2 as Numeric) },
+    };
+  });
+  return { spins, couplings, shifts, mechanisms, crossCorrelations, parameterDomain: parameterDomain(checked), ...(coherent.length > 0 ? { coherent } : {}) };
+}
+
+/** The values each used parameter takes: its fixed value and its sweep axis. */
+export function parameterDomain(checked: CheckedSpec): Map<string, number[]> {
+  const params = checked.spec.parameters ?? {};
+  const sweep = checked.spec.sweep ?? {};
+  const out = new Map<string, number[]>();
+  for (const name of checked.usedParameters) {
+    const values: number[] = [];
+    if (Object.prototype.hasOwnProperty.call(params, name)) values.push(params[name] as number);
+    const axis = sweep[name];
+    if (axis) values.push(...axisValues(axis));
+    out.set(name, [...new Set(values)]);
+  }
+  return out;
 }
 
 function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem, expression: string): Float64Array {
@@ -149,7 +181,7 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     return { name: o.name, expression: o.expression, vector, traceless };
   });
   const timeGrid = timeGridOf(checked) ?? { kind: 'uniform', stop: 0, points: 0 };
-  return {
+  const problem: Problem = {
     model,
     thermalizations: checked.thermalizations,
     initial,
@@ -158,6 +190,15 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     times: timePoints(timeGrid),
     reduction: problemReduction(model, initial, checked.thermalizations),
   };
+  problemSpecs.set(problem, checked);
+  return problem;
+}
+
+/** The checked spec each problem was built from, for validating one-point inputs against it. */
+const problemSpecs = new WeakMap<Problem, CheckedSpec>();
+
+export function specOfProblem(problem: Problem): CheckedSpec | undefined {
+  return problemSpecs.get(problem);
 }
 
 /** Base parameter values of a spec (its `parameters:` block) for one-point evaluation. */

@@ -91,7 +91,8 @@ const randomField = z.strictObject({
 const csa = z.strictObject({
   type: z.literal('csa'),
   spin: identifier,
-  delta_ppm: numeric,
+  delta_ppm: numeric.optional(),
+  delta_sigma_ppm: numeric.optional(),
   eta: numeric.optional(),
   tau_c: numeric,
   spectral_density: spectralDensity.optional(),
@@ -105,8 +106,24 @@ const t1t2 = z.strictObject({
   t2_s: numeric,
   label: z.string().optional(),
 });
-const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa, t1t2], {
-  error: "expected a mechanism with type 'dipolar', 'random_field', 'csa' or 't1t2'",
+const quadrupolar = z.strictObject({
+  type: z.literal('quadrupolar'),
+  spin: identifier,
+  cq_hz: numeric,
+  eta: numeric.optional(),
+  tau_c: numeric,
+  spectral_density: spectralDensity.optional(),
+  label: z.string().optional(),
+});
+const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa, quadrupolar, t1t2], {
+  error: "expected a mechanism with type 'dipolar', 'random_field', 'csa', 'quadrupolar' or 't1t2'",
+});
+
+/** Two mechanisms (by label) whose spatial parts are correlated, with the angle between their unique axes. */
+const crossCorrelation = z.strictObject({
+  between: z.tuple([z.string(), z.string()], { error: 'expected two mechanism labels' }),
+  angle_deg: numeric.optional(),
+  p2: numeric.optional(),
 });
 
 const thermalModel = z.enum(THERMAL_MODELS, { error: `expected one of ${THERMAL_MODELS.join(', ')}` });
@@ -157,6 +174,7 @@ export const specSchema = z.strictObject({
   parameters: z.record(identifier, finiteNumber, { error: 'expected a map of parameter names to numbers' }).optional(),
   hamiltonian: z.array(hamiltonianTerm, { error: 'expected a list of terms' }).optional(),
   relaxation: z.array(relaxationTerm, { error: 'expected a list of mechanisms' }).min(1, { error: 'expected at least one mechanism' }),
+  cross_correlations: z.array(crossCorrelation, { error: 'expected a list of { between: [label, label], angle_deg: ... }' }).optional(),
   thermalization: z.union([thermalModel, z.array(thermalModel).min(1, { error: 'expected at least one model' })], {
     error: `expected a model or a list of models (${THERMAL_MODELS.join(', ')})`,
   }),
@@ -169,3 +187,4 @@ export const specSchema = z.strictObject({
 
 export type SpecV1 = z.infer<typeof specSchema>;
 export type RelaxationSpec = z.infer<typeof relaxationTerm>;
+export type CrossCorrelationSpec = z.infer<typeof crossCorrelation>;

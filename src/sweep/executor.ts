@@ -3,15 +3,16 @@ import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createJob } from '../engine/create-job.js';
 import type { EngineBackend } from '../engine/backend.js';
-import { FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
+import type { ChunkResult } from '../engine/chunk.js';
 import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { UsageError } from '../spec/errors.js';
 import { checkOverridesUsed, type Override } from '../spec/overrides.js';
-import { readSpecText } from '../spec/load.js';
+import { specSource, type SpecInput } from '../spec/input.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
-import { finalizeRun, type FinalizeResult } from './finalize.js';
+import { finalizeRun, unphysicalSummary, type FinalizeResult } from './finalize.js';
+import { flagUnphysical } from '../engine/unphysical.js';
 import { chunkOf, makePlan, planKey, shardChunks, type RunPlan } from './plan.js';
 import { Progress } from './progress.js';
 import { parameterUnits } from './units.js';
@@ -22,7 +23,10 @@ export interface Shard {
 }
 
 export interface RunOptions {
-  readonly specPath: string;
+  /** The spec: a YAML file's path or a spec object (the YAML's fields). */
+  readonly spec?: SpecInput;
+  /** The spec file (what the CLI passes); `spec` takes precedence. */
+  readonly specPath?: string;
   readonly outDir: string;
   readonly sets?: readonly Override[];
   readonly backend?: BackendChoice;
@@ -60,9 +64,10 @@ export function defaultMemoryBytes(): number {
 const OUTPUT_FILES = ['surfaces.nc', 'trajectories.nc', 'contributions.nc', 'points.csv', 'run.json', 'spec.yaml', 'shard.json', 'chunks', '.relaxmap'];
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
-export function loadJob(specPath: string, sets: readonly Override[]): Job {
-  const job = createJob({ text: readSpecText(specPath), source: specPath, overrides: sets });
-  checkOverridesUsed(sets, job.spec.usedParameters, specPath);
+export function loadJob(spec: SpecInput, sets: readonly Override[]): Job {
+  const { text, source } = specSource(spec);
+  const job = createJob({ text, source, overrides: sets });
+  checkOverridesUsed(sets, job.spec.usedParameters, source);
   return job;
 }
 
@@ -89,7 +94,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const created = new Date().toISOString();
   const sets = options.sets ?? [];
-  const job = loadJob(options.specPath, sets);
+  const input = options.spec ?? options.specPath;
+  if (input === undefined) throw new UsageError('runSweep: give the spec (a spec object or the path of a YAML file)');
+  const job = loadJob(input, sets);
   const outDir = resolve(options.outDir);
   const resume = options.resume ?? false;
   const shard = options.shard;
@@ -134,14 +141,20 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
     });
     backend = selection.backend;
-    const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
+    const lanes = backend.lanes ?? (threads ?? 2) + 1;
+    const progress = new Progress(shardPoints, shardPoints - pendingPoints, {
+      quiet: options.quiet ?? false,
+      lanes: Math.min(lanes, Math.max(1, pending.length)),
+      ...(selection.estimateSeconds !== undefined ? { estimateSeconds: selection.estimateSeconds } : {}),
+    });
+    for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
     if (!options.quiet) {
       progress.note(
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,
       );
     }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1);
+    await evaluateChunks(backend, plan, pending, state, progress, lanes, job);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();
@@ -150,7 +163,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const info = {
       relaxmap_version: VERSION,
-      spec: { source: options.specPath, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
+      spec: { source: job.source.source, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
       command: options.command ?? null,
       created,
       backend: { name: selection.backend.name, description: selection.backend.description, precision: selection.backend.precision, why: selection.why },
@@ -165,6 +178,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       chunks: { size: plan.chunkSize, count: plan.chunkCount, computed: pending.length, resumed },
       shard: shard ?? null,
       precision: { checked: stats.precisionChecked, recomputed: stats.precisionRecomputed, max_error: stats.precisionMaxError },
+      kernel: stats.kernel,
       retries: stats.retries,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
@@ -181,8 +195,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       return { outDir, files: ['chunks/', 'shard.json', 'spec.yaml'], points: shardPoints, chunksComputed: pending.length, chunksResumed: resumed, backend: selection.backend.name, why: selection.why, seconds: (performance.now() - t0) / 1000, nonFinite: 0 };
     }
 
-    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id));
+    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), { created, backend: info.backend.name, precision: info.backend.precision });
     reportNonFinite(fin, options.quiet ?? false);
+    if (fin.unphysical > 0 && !options.quiet) process.stderr.write(`relaxmap: warning: ${unphysicalSummary(fin)}\n`);
     const total = (performance.now() - t0) / 1000;
     writeFileAtomic(
       join(outDir, 'run.json'),
@@ -192,8 +207,8 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
           finished: new Date().toISOString(),
           files: [...fin.files, 'run.json'],
           nonfinite: { count: fin.nonFinite, first: fin.nonFiniteSample },
-          unphysical: { count: fin.unphysical },
-          warnings: [...job.spec.warnings, ...unphysicalWarning(fin)],
+          unphysical: { count: fin.unphysical, first: fin.unphysicalSample },
+          warnings: job.spec.warnings,
           timings: { total_s: total, compute_s: computeSeconds, write_s: fin.seconds, points_per_s: pendingPoints / Math.max(computeSeconds, 1e-9) },
         },
         null,
@@ -212,15 +227,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   }
 }
 
-function unphysicalWarning(fin: FinalizeResult): string[] {
-  if (fin.unphysical === 0) return [];
-  return [
-    `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} flagged unphysical (bit ${FLAG_UNPHYSICAL} of flags): a steady state or trajectory outside its observable's spectrum, or the high-temperature model beyond beta w = 2 (negative rates); the values there are not physical`,
-  ];
-}
-
 function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
-  if (!quiet) for (const w of unphysicalWarning(fin)) process.stderr.write(`relaxmap: warning: ${w}\n`);
   if (fin.nonFinite === 0 || quiet) return;
   const first = fin.nonFiniteSample[0];
   process.stderr.write(
@@ -229,8 +236,9 @@ function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
 }
 
 /** Keep `inFlight` chunks on the backend; checkpoint each result as it arrives. */
-async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number): Promise<void> {
+async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number, job: Job): Promise<void> {
   await dispatchChunks(backend, plan, pending, inFlight, (id, result, count) => {
+    flagUnphysical(job, chunkOf(plan, id), result);
     state.writeChunk(id, result.buffer);
     progress.advance(count);
   });

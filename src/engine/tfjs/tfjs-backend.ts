@@ -31,7 +31,7 @@ import { chunkViews, FLAG_NONFINITE, FLAG_RECOMPUTED_F64, type Chunk, type Chunk
 import { CoefficientTables } from '../coefficient-tables.js';
 import type { CompiledProblem } from '../compiled-problem.js';
 import { F64Kernel } from '../f64-kernel.js';
-import { chunkShape, kernelFor, type ChunkKernel, type Job } from '../job.js';
+import { chunkShape, kernelData, kernelFor, type ChunkKernel, type Job } from '../job.js';
 import { alignedBasis, rotateRows } from './aligned-basis.js';
 import { batchedExpm1Scaled, expmSquarings } from './batched-expm.js';
 import { loadTfjs, type LoadedTfjs, type LoadTfjsOptions, type Tf, type TfjsPreference } from './load-tfjs.js';
@@ -287,7 +287,10 @@ export class TfjsBackend implements EngineBackend {
       return k;
     }
     const want = this.job.want;
-    const tables = new CoefficientTables(this.job.model, this.job.model.compact, this.job.grid, variant.thermal, { inverted: cp.initialSign === -1 });
+    // the float64 side (modes, rechecks) is the batched kernel's own: same tables and symmetric form
+    const data = kernelData(this.job, v);
+    const tables = data?.tables ?? new CoefficientTables(this.job.model, this.job.model.compact, this.job.grid, variant.thermal, { inverted: cp.initialSign === -1 });
+    const sym = data?.sym;
     const b = this.batchSize;
     const sideWant: Want = { rates: false, modes: want.modes, trajectories: false };
     const aligned = alignedBasis(cp);
@@ -299,9 +302,9 @@ export class TfjsBackend implements EngineBackend {
       kind: 'tensor',
       cp,
       inhomogeneous: variant.thermal === 'inhomogeneous',
-      full: new F64Kernel(cp, tables, want),
-      side: new F64Kernel(cp, tables, sideWant),
-      inputs: new F64Kernel(cp, tables, sideWant),
+      full: new F64Kernel(cp, tables, want, sym),
+      side: new F64Kernel(cp, tables, sideWant, sym),
+      inputs: new F64Kernel(cp, tables, sideWant, sym),
       rotation: aligned.rotation,
       terms: Float32Array.from(aligned.termMatrices),
       termsRelaxation: cp.coherent && variant.thermal === 'inhomogeneous' ? withoutCoherent(aligned.termMatrices, cp) : undefined,
