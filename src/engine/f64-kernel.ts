@@ -469,7 +469,9 @@ export class F64Kernel {
       if (this.dt !== undefined) {
         flags |= this.trajectory(out, row);
         this.counters.trajectoriesByStep++;
-      } else if (modesOk && this.modesReproduce(rho0)) {
+      } else if (modesOk && !cp.coherent && this.modesReproduce(rho0)) {
+        // (coherent terms: the slow build-up modes fall below the extractor's stationarity
+        // threshold of 1e-10 |G| next to ~1e9 s^-1 coherences, so modes cannot evaluate <O>(t))
         this.trajectoryFromModes(out, row);
         this.counters.trajectoriesFromModes++;
       } else {

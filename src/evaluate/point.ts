@@ -177,7 +177,9 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
 
   const trajectories: { t: number[] } & Record<string, number[]> = { t: Array.from(times) } as { t: number[] } & Record<string, number[]>;
   let states: Float64Array[] = [];
-  const fromModes = options.propagation === 'modes' && !options.contributions && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
+  // coherent terms: nutation and Zeeman coherences (~1e9 s^-1) put the slow build-up modes below
+  // the mode extractor's stationarity threshold (1e-10 |G|): trajectories by propagation only
+  const fromModes = options.propagation === 'modes' && !options.contributions && !coherent && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
   if (fromModes) {
     observables.forEach((o, k) => (trajectories[o.name] = modeTrajectory(me, k, times)));
     if (counters) counters.trajectoriesFromModes++;

@@ -55,12 +55,25 @@ describe('DNP profile figure and report section', () => {
     const { figures } = buildFigures(run);
     const fig = figures.find((f) => f.name === 'dnp_profile_Hz');
     expect(fig).toBeDefined();
-    const spec = fig?.spec as { data: { values: Array<{ s: string; f0: string; x: number }> }; title: { subtitle: string[] } };
-    const series = new Set(spec.data.values.map((p) => p.s));
-    const panels = new Set(spec.data.values.map((p) => p.f0));
+    type Pt = { s: string; f0: string; x: number };
+    const spec = fig?.spec as { title: { subtitle: string[] } };
+    // the points of every panel (panels are concatenated, each with its own data)
+    const points: Pt[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        const data = o.data as { values?: Pt[] } | undefined;
+        if (data?.values && data.values.some((p) => p.s !== undefined)) points.push(...data.values);
+        for (const [k, x] of Object.entries(o)) if (k !== 'data') walk(x);
+      }
+    };
+    walk(fig?.spec);
+    const series = new Set(points.map((p) => p.s));
+    const panels = new Set(points.map((p) => p.f0));
     expect([...series]).toEqual(['rodin-abergel', 'high-temperature']);
     expect(panels.size).toBe(2);
-    expect(Math.max(...spec.data.values.map((p) => p.x))).toBe(400); // MHz
+    expect(Math.max(...points.map((p) => p.x))).toBe(400); // MHz
     expect(spec.title.subtitle.join(' ')).toMatch(/flagged unphysical .*high-temperature \(41 of 82 points\)/);
   });
 
