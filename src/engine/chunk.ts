@@ -4,6 +4,8 @@ export interface Want {
   /** eigenrates, amplitudes and the steady state (they come from one decomposition). */
   readonly modes: boolean;
   readonly trajectories: boolean;
+  /** buildup_<O>: build-up rates from a steady-state solve (set only when asked for). */
+  readonly buildup?: boolean;
 }
 
 /** A contiguous range of one variant's flat grid (variant = thermalization x initial state). */
@@ -33,6 +35,8 @@ export interface ChunkShape {
   /** Mode slots per point (reduced dimension - 1), NaN-padded. */
   readonly nModes: number;
   readonly nTimes: number;
+  /** Build-up rates per point and observable (after the flags; absent or false: none). */
+  readonly buildup?: boolean;
 }
 
 /**
@@ -51,11 +55,13 @@ export interface ChunkResult {
   readonly amplitudes: Float64Array;
   readonly trajectories: Float64Array;
   readonly flags: Float64Array;
+  /** [count][nObs] when shape.buildup, else empty. */
+  readonly buildup: Float64Array;
 }
 
 export function chunkLength(s: ChunkShape): number {
   const { count: c, nObs: o, nModes: m, nTimes: t } = s;
-  return c * (3 * o + m + o * m + o * t + 1);
+  return c * (3 * o + m + o * m + o * t + 1 + (s.buildup ? o : 0));
 }
 
 /** Views over a buffer (allocates the buffer when none is given). */
@@ -78,5 +84,6 @@ export function chunkViews(shape: ChunkShape, buffer: Float64Array = new Float64
     amplitudes: take(c * o * m),
     trajectories: take(c * o * t),
     flags: take(c),
+    buildup: take(shape.buildup ? c * o : 0),
   };
 }

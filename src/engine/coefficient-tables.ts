@@ -4,6 +4,7 @@ import type { PointBatch } from '../physics/scalar.js';
 import { spectralBatch, spectralDeps, type SpectralDensity } from '../physics/spectral-density.js';
 import { TEMPERATURE } from '../physics/system-description.js';
 import { balancedFactors, evenDependsOnTemperature, evenPart, hasThermalPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
+import { normalisedOddPart } from '../physics/phenomenological.js';
 import type { GridDim, SweepGrid } from '../sweep/grid.js';
 
 /**
@@ -136,6 +137,16 @@ export class CoefficientTables {
     this.termTables = new Int32Array(3 * compact.length);
     compact.forEach((t, k) => {
       const c = t.coefficient;
+      if (c.part === 'coherent') {
+        // -i [H_m, .] times h_m(p): the strength table alone, J and thermal factor are 1
+        const st = model.strengths[c.strength];
+        if (!st) throw new Error('strength index out of range');
+        const one = add('const1', () => tabulate(grid, [], () => 1));
+        this.termTables[3 * k] = add(`s${c.strength}`, () => tabulate(grid, st.value.deps, (b) => st.value.batch(b), 1, batches));
+        this.termTables[3 * k + 1] = one;
+        this.termTables[3 * k + 2] = one;
+        return;
+      }
       const strength = model.strengths[c.strength];
       const sd = model.spectrals[c.spectral] as SpectralDensity;
       if (!strength) throw new Error('strength index out of range');
@@ -146,13 +157,19 @@ export class CoefficientTables {
       );
       // the even part is 1 except for bengs-levitt, the odd part 0 for the semiclassical
       // models: those factors are constants, not (T, B0) tables
-      const constant = c.part === 'dc' ? (evenDependsOnTemperature(thermal) ? undefined : 1) : hasThermalPart(thermal) ? undefined : 0;
-      const tid = add(constant !== undefined ? `const${constant}` : `${c.part}${c.frequency}`, () =>
+      // normalised thermal factors (t1t2): e/e = 1 in every model, o/e a (T, B0) table
+      const constant = c.part === 'dc' ? (!c.normalised && evenDependsOnTemperature(thermal) ? undefined : 1) : hasThermalPart(thermal) ? undefined : 0;
+      const tid = add(constant !== undefined ? `const${constant}` : `${c.normalised ? 'n' : ''}${c.part}${c.frequency}`, () =>
         constant !== undefined ? tabulate(grid, [], () => constant) : tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
           const w = frequencyBatch(model, c.frequency, b);
           const temps = b.columns[TEMPERATURE];
           const out = new Float64Array(b.size);
-          const factor = c.part === 'dc' ? (x: number): number => evenPart(thermal, x) : (x: number): number => oddPart(thermal, x);
+          const factor =
+            c.part === 'dc'
+              ? (x: number): number => evenPart(thermal, x)
+              : c.normalised
+                ? (x: number): number => normalisedOddPart(thermal, x)
+                : (x: number): number => oddPart(thermal, x);
           for (let i = 0; i < b.size; i++) {
             const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
             out[i] = factor(betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)));

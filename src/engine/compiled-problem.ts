@@ -20,6 +20,14 @@ export interface CompiledProblem {
   readonly termMatrices: Float64Array;
   /** Indices of the 'dc' terms (needed alone by the inhomogeneous source). */
   readonly isThermalTerm: Uint8Array;
+  /**
+   * Coherent terms (-i [H_m, .], antisymmetric): 1 where compact term k is one. They make the
+   * generator non-normal (complex modes); they are left out of the inhomogeneous source and
+   * their rate weights are exactly 0.
+   */
+  readonly isCoherentTerm: Uint8Array;
+  /** True when any term is coherent (steady states then come from a refined solve). */
+  readonly coherent: boolean;
   /** rateWeights[k * nObs + o] = (O'|M_k|O')/(O'|O'): rate_O = -sum_k c_k w_ko. */
   readonly rateWeights: Float64Array;
   /** Reduced observables [nObs][r]. */
@@ -51,11 +59,15 @@ export function compileProblem(problem: Problem): CompiledProblem {
   const nObs = observables.length;
   const termMatrices = new Float64Array(nTerms * r * r);
   const isThermalTerm = new Uint8Array(nTerms);
+  const isCoherentTerm = new Uint8Array(nTerms);
   const rateWeights = new Float64Array(nTerms * nObs);
   compact.forEach((t, k) => {
     termMatrices.set(t.matrix.project(q, r), k * r * r);
     isThermalTerm[k] = t.coefficient.part === 'thermal' ? 1 : 0;
+    isCoherentTerm[k] = t.coefficient.part === 'coherent' ? 1 : 0;
     observables.forEach((o, j) => {
+      // (O'|A|O') = 0 for antisymmetric A: exactly, not as round-off of a 1e9 s^-1 matrix
+      if (t.coefficient.part === 'coherent') return;
       let den = 0;
       for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
       rateWeights[k * nObs + j] = den === 0 ? 0 : t.matrix.bilinear(o.traceless, o.traceless) / den;
@@ -86,6 +98,8 @@ export function compileProblem(problem: Problem): CompiledProblem {
     nStates,
     termMatrices,
     isThermalTerm,
+    isCoherentTerm,
+    coherent: isCoherentTerm.some((x) => x === 1),
     rateWeights,
     observables: obs,
     initialFixed: init.kind === 'fixed' ? projectVector(q, r, init.vector) : init.kind === 'saturated' ? unitIdentity(r, model.system.dim) : undefined,

@@ -9,6 +9,7 @@ import { emptyKernelCounters, type KernelCounters } from './backend.js';
 import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
 import type { SymmetricForm } from '../evaluate/symmetric-form.js';
 import { SymmetricModes } from '../evaluate/symmetric-modes.js';
+import { SteadyRefinement } from './steady-refinement.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -60,6 +61,13 @@ export class F64Kernel {
   private readonly nzTerm: Int32Array;
   private readonly nzElem: Int32Array;
   private readonly nzVal: Float64Array;
+  /**
+   * Non-zeros from this index on belong to coherent terms (-i [H_m, .], last in the compact
+   * list): added after the inhomogeneous source, which is -Gamma rho_eq of the relaxation alone.
+   */
+  private readonly nzCoherent: number;
+  /** Refined steady-state solve (coherent terms make generators non-normal) and build-up rates. */
+  private readonly refinement: SteadyRefinement;
   private readonly unrolled: TrajectoryKernel;
   private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
@@ -110,6 +118,9 @@ export class F64Kernel {
     this.nzTerm = Int32Array.from(nzTerm);
     this.nzElem = Int32Array.from(nzElem);
     this.nzVal = Float64Array.from(nzVal);
+    const firstCoherent = nzTerm.findIndex((k) => cp.isCoherentTerm[k] === 1);
+    this.nzCoherent = firstCoherent < 0 ? nzTerm.length : firstCoherent;
+    this.refinement = new SteadyRefinement(cp, want);
     this.unrolled = trajectoryKernel(r, cp.nObs);
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
@@ -403,28 +414,48 @@ export class F64Kernel {
       this.counters.trajectoriesFromModes++;
     }
     if (this.want.modes) flags |= this.writeModes(out, row, true);
+    if (out.shape.buildup) {
+      this.assemble();
+      const rho0r = this.rho0;
+      if (cp.initialFixed) rho0r.set(cp.initialFixed);
+      else this.stateFromPopulations(this.popsInit, rho0r);
+      flags |= this.refinement.apply(this.g, rho0r, out, row);
+    }
     out.flags[row] = flags;
     return true;
+  }
+
+  /**
+   * The generator of the point in reduced coordinates: relaxation terms, the inhomogeneous
+   * source (-sqrt(d) Gamma sigma_eq in the identity column, of the relaxation alone), then
+   * the coherent terms (which make the generator non-normal).
+   */
+  private assemble(): void {
+    const { r, g, coef } = this;
+    g.fill(0);
+    const { nzTerm, nzElem, nzVal } = this;
+    for (let z = 0; z < this.nzCoherent; z++) {
+      const e = nzElem[z] as number;
+      g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+    }
+    if (this.thermal === 'inhomogeneous') {
+      this.stateFromPopulations(this.pops, this.rho);
+      matvec(g, this.rho, this.tmp, r);
+      for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
+    }
+    for (let z = this.nzCoherent; z < nzVal.length; z++) {
+      const e = nzElem[z] as number;
+      g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+    }
   }
 
   /** Modes (and trajectories) from the generator in reduced coordinates; returns flag bits. */
   private generalPoint(out: ChunkResult, row: number): number {
     const cp = this.cp;
-    const { r, g, coef } = this;
+    const { g } = this;
     const { nTimes } = out.shape;
     let flags = 0;
-    g.fill(0);
-    const { nzTerm, nzElem, nzVal } = this;
-    for (let z = 0; z < nzVal.length; z++) {
-      const e = nzElem[z] as number;
-      g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
-    }
-    if (this.thermal === 'inhomogeneous') {
-      // the source -sqrt(d) G sigma_eq in the identity column
-      this.stateFromPopulations(this.pops, this.rho);
-      matvec(g, this.rho, this.tmp, r);
-      for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
-    }
+    this.assemble();
     const rho0 = this.rho0;
     if (cp.initialFixed) rho0.set(cp.initialFixed);
     else this.stateFromPopulations(this.popsInit, rho0);
@@ -438,7 +469,9 @@ export class F64Kernel {
       if (this.dt !== undefined) {
         flags |= this.trajectory(out, row);
         this.counters.trajectoriesByStep++;
-      } else if (modesOk && this.modesReproduce(rho0)) {
+      } else if (modesOk && !cp.coherent && this.modesReproduce(rho0)) {
+        // (coherent terms: the slow build-up modes fall below the extractor's stationarity
+        // threshold of 1e-10 |G| next to ~1e9 s^-1 coherences, so modes cannot evaluate <O>(t))
         this.trajectoryFromModes(out, row);
         this.counters.trajectoriesFromModes++;
       } else {
@@ -447,6 +480,7 @@ export class F64Kernel {
       }
     }
     if (this.want.modes) flags |= this.writeModes(out, row, modesOk);
+    flags |= this.refinement.apply(g, rho0, out, row);
     return flags;
   }
 

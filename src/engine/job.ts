@@ -41,10 +41,12 @@ export interface Job {
 }
 
 export function wantFromOutputs(outputs: readonly string[]): Want {
+  const buildup = outputs.includes('buildup');
   return {
     rates: true,
-    modes: outputs.includes('eigenrates') || outputs.includes('steady_state'),
+    modes: outputs.includes('eigenrates') || outputs.includes('steady_state') || outputs.includes('enhancement') || buildup,
     trajectories: outputs.includes('trajectories'),
+    ...(buildup ? { buildup: true } : {}),
   };
 }
 
@@ -69,7 +71,7 @@ export function buildJob(spec: LoadedSpec, source: JobSource, want?: Want): Job 
 
 export function chunkShape(job: Job, count: number): ChunkShape {
   // no mode slots when modes are not computed (rates-only sweeps move 16 -> 7 values per point)
-  return { count, nObs: job.nObs, nModes: job.want.modes ? job.nModes : 0, nTimes: job.want.trajectories ? job.nTimes : 0 };
+  return { count, nObs: job.nObs, nModes: job.want.modes ? job.nModes : 0, nTimes: job.want.trajectories ? job.nTimes : 0, ...(job.want.buildup ? { buildup: true } : {}) };
 }
 
 /** Evaluates ranges of one variant into chunk results. */
@@ -140,6 +142,7 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
           for (let t = 0; t < nTimes; t++) out.trajectories[(row * nObs + k) * nTimes + t] = traj[t] as number;
         });
         for (let q = 0; q < nModes; q++) out.eigenrates[row * nModes + q] = q < res.eigenrates.length ? (res.eigenrates[q] as number) : NaN;
+        if (out.shape.buildup) problem.observables.forEach((o, k) => (out.buildup[row * nObs + k] = res.buildup[o.name] as number));
         for (const w of res.warnings ?? []) {
           if (w.includes('decades')) flags |= FLAG_STIFF;
           else if (w.includes('oscillate')) flags |= FLAG_OSCILLATING;

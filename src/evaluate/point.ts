@@ -1,7 +1,7 @@
 import { matvec } from '../math/dense.js';
 import { liftVector, projectDense, projectVector } from '../liouville/reachable-subspace.js';
 import { assembleGenerator } from '../physics/assemble-generator.js';
-import { termsAt } from '../physics/generator-model.js';
+import { coherentAt, termsAt } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
 import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
@@ -11,13 +11,14 @@ import type { KernelCounters } from './route-counters.js';
 import { Propagator } from './propagator.js';
 import { unphysicalWarnings } from './unphysical.js';
 import { initialVector, type Problem } from './problem.js';
+import { buildupRates, refinedSteadyState, SteadyStateSolver } from './steady-state.js';
 
 export interface ContributionSeries {
   readonly observable: string;
   readonly mechanism: string;
   readonly mechanismType: string;
   readonly mu: number;
-  readonly part: 'dc' | 'thermal';
+  readonly part: 'dc' | 'thermal' | 'coherent';
   /** Contribution to d<O>/dt at each time, 1/s times the unit of O. */
   readonly values: number[];
 }
@@ -30,6 +31,11 @@ export interface PointResult {
   readonly amplitudes: Record<string, number[]>;
   readonly steady_state: Record<string, number>;
   readonly boltzmann: Record<string, number>;
+  /**
+   * Build-up rate of each observable from the initial state (steady-state solve, see
+   * evaluate/steady-state.ts): (<O>(0) - <O>_ss) / integral (<O>(t) - <O>_ss) dt.
+   */
+  readonly buildup: Record<string, number>;
   readonly trajectories: { t: number[] } & Record<string, number[]>;
   readonly contributions?: ContributionSeries[];
   readonly generator: { path: string; reduced_dimension: number; full_dimension: number };
@@ -108,6 +114,10 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const n = model.basis.size;
   const terms = termsAt(model, p, thermal);
   const g = assembleGenerator(model, p, thermal, terms);
+  // projection rates of the relaxation: (O|-i[H, .]|O) = 0 analytically, and leaving the
+  // coherent terms out keeps their round-off (|H| ~ 1e9 s^-1) out of the rates
+  const coherent = model.coherent.length > 0;
+  const gRelax = coherent ? assembleGenerator(model, p, thermal, terms, { coherent: false }) : g;
   const { q, r } = problem.reduction;
   const gr = projectDense(q, r, g, n);
   const rho0 = initialVector(problem, p);
@@ -118,7 +128,7 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const rates: Record<string, number> = {};
   const boltzmann: Record<string, number> = {};
   for (const o of observables) {
-    rates[o.name] = projectionRate(g, n, o.traceless);
+    rates[o.name] = projectionRate(gRelax, n, o.traceless);
     let b = 0;
     for (let i = 0; i < n; i++) b += (o.vector[i] as number) * (sigmaEq[i] as number);
     boltzmann[o.name] = b;
@@ -146,10 +156,30 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     steady_state[o.name] = modesOk ? (me.steady[k] as number) : NaN;
     amplitudes[o.name] = modeRates.map((_, q) => me.amplitudes[q * observables.length + k] as number);
   });
+  // steady state and build-up by a refined solve: exact for non-normal generators, whose
+  // eigenvector bases (coherent terms) are too ill-conditioned for a steady state from modes
+  const solver = new SteadyStateSolver(r);
+  const ss = new Float64Array(r);
+  const work = new Float64Array(2 * Math.max(1, r - 1));
+  const solved = solver.factor(gr) && refinedSteadyState(solver, gr, rho0r[0] as number, ss, work);
+  if (coherent) {
+    observables.forEach((o, k) => {
+      const ov = obsR[k] as Float64Array;
+      let v = 0;
+      for (let i = 0; i < r; i++) v += (ov[i] as number) * (ss[i] as number);
+      steady_state[o.name] = solved ? v : NaN;
+    });
+  }
+  const buildup: Record<string, number> = {};
+  const bu = new Float64Array(observables.length).fill(NaN);
+  if (solved) buildupRates(solver, rho0r, ss, obsPacked, observables.length, bu, 0, work);
+  observables.forEach((o, k) => (buildup[o.name] = bu[k] as number));
 
   const trajectories: { t: number[] } & Record<string, number[]> = { t: Array.from(times) } as { t: number[] } & Record<string, number[]>;
   let states: Float64Array[] = [];
-  const fromModes = options.propagation === 'modes' && !options.contributions && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
+  // coherent terms: nutation and Zeeman coherences (~1e9 s^-1) put the slow build-up modes below
+  // the mode extractor's stationarity threshold (1e-10 |G|): trajectories by propagation only
+  const fromModes = options.propagation === 'modes' && !options.contributions && !coherent && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
   if (fromModes) {
     observables.forEach((o, k) => (trajectories[o.name] = modeTrajectory(me, k, times)));
     if (counters) counters.trajectoriesFromModes++;
@@ -182,6 +212,18 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
   if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
   warnings.push(...unphysicalWarnings(problem, p, thermal, { steady: steady_state, boltzmann, trajectories, times, ...(options.populations === false ? {} : { states }) }));
+  if (coherent && solved && model.projectors.length > 0) {
+    // the refined steady state of a generator with coherent terms: a model that is not
+    // completely positive (inhomogeneous) can push a population of H0's eigenstates below 0
+    const lifted = liftVector(q, r, ss, n);
+    const pops = model.projectors.map((pr) => {
+      let v = 0;
+      for (let i = 0; i < n; i++) v += (pr[i] as number) * (lifted[i] as number);
+      return v;
+    });
+    const bad = pops.find((v) => v < -1e-9 || v > 1 + 1e-9);
+    if (bad !== undefined) warnings.push(`unphysical state: the steady state has a population of H0's eigenstates of ${bad.toPrecision(6)} (the ${thermal} model is not completely positive)`);
+  }
 
   let contributions: ContributionSeries[] | undefined;
   if (options.contributions) {
@@ -214,6 +256,20 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
         });
       }
     }
+    // coherent terms: one series each (part 'coherent'), so that the series still sum to d<O>/dt
+    for (const o of observables) {
+      for (const c of coherentAt(model, p)) {
+        // coherent terms act on rho itself, also under the inhomogeneous model
+        const values = states.map((sr) => {
+          const rho = liftVector(q, r, sr, n);
+          c.matrix.matvec(rho, tmp);
+          let v = 0;
+          for (let i = 0; i < n; i++) v += (o.vector[i] as number) * (tmp[i] as number);
+          return c.value * v;
+        });
+        groups.set(`${o.name}|coherent|${c.label}`, { observable: o.name, mechanism: c.label, mechanismType: 'coherent', mu: 0, part: 'coherent', values });
+      }
+    }
     contributions = [...groups.values()].sort(
       (a, b) => a.observable.localeCompare(b.observable) || a.mechanism.localeCompare(b.mechanism) || b.mu - a.mu || a.part.localeCompare(b.part),
     );
@@ -227,6 +283,7 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     amplitudes,
     steady_state,
     boltzmann,
+    buildup,
     trajectories,
     ...(contributions ? { contributions } : {}),
     generator: { path: model.path, reduced_dimension: r, full_dimension: n },

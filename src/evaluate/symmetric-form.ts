@@ -326,6 +326,10 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
   if (model.compact.some((t) => t.coefficient.part !== 'dc' && t.coefficient.part !== 'thermal')) return none('terms other than relaxation (dc, thermal) are present');
   const plain = thermal === 'semiclassical' || thermal === 'inhomogeneous';
   if (!plain && !isDetailedBalance(thermal)) return none(`the ${thermal} model does not satisfy detailed balance`);
+  // t1t2 terms take rodin-abergel's factors whatever the model (normalised: e -> 1, o -> o/e),
+  // which the weighted assembly (the model's own f(x)) does not know; on the general route the
+  // two Lindblad models then also stay bit-identical for t1t2 relaxation, as documented
+  if (!plain && model.compact.some((t) => t.coefficient.normalised)) return none('normalised (t1t2) thermal factors');
   const termMax = Array.from({ length: nTerms }, (_, k) => maxAbsOf(cp.termMatrices.subarray(k * r * r, (k + 1) * r * r)));
 
   const coefs: number[] = [];

@@ -1,5 +1,5 @@
 import type { ParamValues } from './scalar.js';
-import { termsAt, type EvaluatedTerm, type GeneratorModel } from './generator-model.js';
+import { coherentAt, termsAt, type EvaluatedTerm, type GeneratorModel } from './generator-model.js';
 import { boltzmannVector } from './states.js';
 import type { ThermalModel } from './thermalization.js';
 
@@ -14,11 +14,14 @@ export function assembleGenerator(
   p: ParamValues,
   thermal: ThermalModel,
   terms: readonly EvaluatedTerm[] = termsAt(model, p, thermal),
+  options: { readonly coherent?: boolean } = {},
 ): Float64Array {
   const n = model.basis.size;
   const g = new Float64Array(n * n);
   for (const t of terms) if (t.value !== 0) t.matrix.addScaledTo(g, t.value);
+  // the source is -Gamma sigma_eq of the relaxation alone: coherent terms come after it
   if (thermal === 'inhomogeneous') addInhomogeneousSource(model, g, p);
+  if (options.coherent ?? true) for (const c of coherentAt(model, p)) if (c.value !== 0) c.matrix.addScaledTo(g, c.value);
   return g;
 }
 

@@ -19,8 +19,11 @@ import type { Derived, ParamValues } from './scalar.js';
 import { spectralAt, spectralDeps, type SpectralDensity } from './spectral-density.js';
 import { B0, TEMPERATURE, type SystemDescription } from './system-description.js';
 import { evenPart, oddPart, type ThermalModel } from './thermalization.js';
+import { rotatingFrame, type CoherentTerm } from './coherent-terms.js';
+import { normalisedEvenPart, normalisedOddPart } from './phenomenological.js';
 
-export type Part = 'dc' | 'thermal';
+/** dc, thermal: the two relaxation forms; coherent: -i [H_m, .] of the rotating-frame Hamiltonian. */
+export type Part = 'dc' | 'thermal' | 'coherent';
 
 /** What a basis superoperator stands for: the seed's Figures 1-2 split contributions this way. */
 export interface TermLabel {
@@ -46,6 +49,8 @@ export interface CoefficientRef {
   readonly frequency: number;
   readonly part: Part;
   readonly sign: 1 | -1;
+  /** Thermal factors divided by their even part (e -> 1, o -> o/e): t1t2 relaxation. */
+  readonly normalised?: boolean;
 }
 
 /** A fine term: one mechanism, one mu, one eigenfrequency, one part. */
@@ -99,6 +104,14 @@ export interface GeneratorModel {
   /** Eigen-projectors |i><i| of H0 as real vectors (fixed-basis path). */
   readonly projectors: readonly Float64Array[];
   readonly pairs: readonly CouplingPair[];
+  /**
+   * Coherent terms of the rotating-frame Hamiltonian (empty without irradiation or static
+   * couplings); their compact terms follow the relaxation ones in `compact`. They make the
+   * generator non-normal (oscillating modes): see docs/physics.md.
+   */
+  readonly coherent: readonly CoherentTerm[];
+  /** How the frame was chosen (validate prints it). */
+  readonly frameNotes: readonly string[];
 }
 
 const HALF = -0.5;
@@ -176,6 +189,8 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const commute = partsCommute(parts);
   const coincidence = desc.parameterDomain ? zeemanCoincidence(zeeman, desc.parameterDomain) : undefined;
   const eigen = commute.commute && coincidence === undefined ? jointEigenbasis(parts, system.dim) : undefined;
+  const frame = rotatingFrame(system, desc, basis, !eigen);
+  for (const c of frame.terms) c.coefficient.deps.forEach((d) => deps.add(d));
   const path: GeneratorPath = eigen ? 'fixed-basis' : 'per-point';
   const pathReason = eigen
     ? 'H0 parts commute: its eigenbasis and the eigenoperators are parameter independent, G(p) = sum_k c_k(p) M_k'
@@ -211,7 +226,12 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
           frequency: f,
           frequencyLabel: (sign < 0 ? '-' : '') + (frequencies[f] as FrequencyEntry).label,
         };
-        const coef = { strength: strengthIndex.get(pair.strength) as number, spectral: spectralIndex.get(pair.spectral) as number, frequency: f };
+        const coef = {
+          strength: strengthIndex.get(pair.strength) as number,
+          spectral: spectralIndex.get(pair.spectral) as number,
+          frequency: f,
+          ...(pair.normalised ? { normalised: true } : {}),
+        };
         if (dc.nnz > 0) terms.push({ label: { ...base, part: 'dc' }, coefficient: { ...coef, part: 'dc', sign: 1 }, matrix: dc });
         // o(0) = 0 in every model: zero-frequency thermal terms never contribute.
         if (thermal.nnz > 0 && !(frequencies[f] as FrequencyEntry).isZero) {
@@ -242,6 +262,13 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     }
   }
 
+  // coherent terms: one strength entry each (the coefficient h_m(p)), after the relaxation terms
+  const compact = compactTerms(terms, basis.size);
+  for (const c of frame.terms) {
+    strengths.push({ value: c.coefficient, label: `coherent: ${c.label}` });
+    compact.push({ coefficient: { strength: strengths.length - 1, spectral: -1, frequency: -1, part: 'coherent', sign: 1 }, matrix: c.matrix, fine: [] });
+  }
+
   return {
     description: desc,
     system,
@@ -256,9 +283,11 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     eigen,
     frequencies,
     terms,
-    compact: compactTerms(terms, basis.size),
+    compact,
     projectors,
     pairs,
+    coherent: frame.terms,
+    frameNotes: frame.notes,
   };
 }
 
@@ -267,7 +296,7 @@ export function compactTerms(terms: readonly Term[], size: number): CompactTerm[
   const groups = new Map<string, { coefficient: CoefficientRef; members: number[] }>();
   terms.forEach((t, k) => {
     const c = t.coefficient;
-    const key = `${c.strength}|${c.spectral}|${c.frequency}|${c.part}`;
+    const key = `${c.strength}|${c.spectral}|${c.frequency}|${c.part}${c.normalised ? '|n' : ''}`;
     const g = groups.get(key);
     if (g) g.members.push(k);
     else groups.set(key, { coefficient: { ...c, sign: 1 }, members: [k] });
@@ -305,11 +334,24 @@ export function frequencyAt(model: GeneratorModel, f: number, p: ParamValues): n
 
 /** Value of one coefficient at a point (fixed-basis path). */
 export function coefficientAt(model: GeneratorModel, c: CoefficientRef, p: ParamValues, thermal: ThermalModel): number {
-  const w = frequencyAt(model, c.frequency, p);
   const s = (model.strengths[c.strength] as StrengthEntry).value.at(p);
+  if (c.part === 'coherent') return s;
+  const w = frequencyAt(model, c.frequency, p);
   const j = spectralAt(model.spectrals[c.spectral] as SpectralDensity, w, p);
   const x = betaOf(p[TEMPERATURE] as number) * w;
+  if (c.normalised) return c.part === 'dc' ? s * j * normalisedEvenPart() : c.sign * s * j * normalisedOddPart(thermal, x);
   return c.part === 'dc' ? s * j * evenPart(thermal, x) : c.sign * s * j * oddPart(thermal, x);
+}
+
+/** A coherent term with its coefficient at a point (any path). */
+export interface EvaluatedCoherent {
+  readonly label: string;
+  readonly value: number;
+  readonly matrix: SparseMatrix;
+}
+
+export function coherentAt(model: GeneratorModel, p: ParamValues): EvaluatedCoherent[] {
+  return model.coherent.map((c) => ({ label: c.label, value: c.coefficient.at(p), matrix: c.matrix }));
 }
 
 /** A term with its coefficient evaluated at a point. */
@@ -344,8 +386,10 @@ function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalMo
         frequency: -1,
         frequencyLabel: `${w.toPrecision(8)} rad/s`,
       };
-      out.push({ label: { ...base, part: 'dc' }, value: s * j * evenPart(thermal, beta * w), matrix: dc });
-      if (!isZeroSignature(es, bc.signature)) out.push({ label: { ...base, part: 'thermal' }, value: s * j * oddPart(thermal, beta * w), matrix: th });
+      const e = pair.normalised ? normalisedEvenPart() : evenPart(thermal, beta * w);
+      const o = pair.normalised ? normalisedOddPart(thermal, beta * w) : oddPart(thermal, beta * w);
+      out.push({ label: { ...base, part: 'dc' }, value: s * j * e, matrix: dc });
+      if (!isZeroSignature(es, bc.signature)) out.push({ label: { ...base, part: 'thermal' }, value: s * j * o, matrix: th });
     }
   }
   return out;

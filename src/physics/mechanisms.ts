@@ -1,6 +1,7 @@
 import type { CMatrix } from '../math/cmatrix.js';
 import type { SpinSystem } from '../spin/spin-system.js';
 import { HBAR, MU0_OVER_4PI, TWO_PI } from './constants.js';
+import { t1t2Pairs } from './phenomenological.js';
 import { derived, param, type Derived, type Scalar } from './scalar.js';
 import type { SpectralDensity } from './spectral-density.js';
 import { bilinearRank2, fieldRank2, rank1, type TensorComponents } from './spin-tensors.js';
@@ -27,6 +28,8 @@ export interface CouplingPair {
   readonly strength: Derived;
   readonly strengthLabel: string;
   readonly spectral: SpectralDensity;
+  /** Thermal factors normalised by their even part (e -> 1, o -> o/e): phenomenological t1t2. */
+  readonly normalised?: boolean;
 }
 
 /** Dipolar coupling constant b (rad/s) from a distance: (mu0/4pi) gamma1 gamma2 hbar / r^3. */
@@ -199,6 +202,9 @@ export function couplingPairs(system: SpinSystem, mechanisms: readonly Mechanism
         }
         return;
       }
+      case 't1t2':
+        out.push(...t1t2Pairs(system, m, k));
+        return;
     }
   });
   cross.forEach((c, k) => out.push(...crossPairs(system, mechanisms, c, mechanisms.length + k)));

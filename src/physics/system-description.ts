@@ -20,6 +20,11 @@ export interface SystemDescription {
    * the check at each evaluated point applies.
    */
   readonly parameterDomain?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Coherent terms of the rotating-frame Hamiltonian (DNP: irradiation, static couplings);
+   * absent or empty for pure relaxation. See physics/coherent-terms.ts.
+   */
+  readonly coherent?: readonly CoherentSpec[];
 }
 
 export interface JCoupling {
@@ -83,6 +88,15 @@ export type Mechanism =
       readonly spectral: SpectralDensity;
     }
   | {
+      /** Phenomenological T1/T2 with thermalization (physics/phenomenological.ts). */
+      readonly type: 't1t2';
+      readonly label: string;
+      readonly spins: readonly number[];
+      readonly t1: Scalar;
+      readonly t2: Scalar;
+      readonly spectral: SpectralDensity;
+    }
+  | {
       readonly type: 'quadrupolar';
       readonly label: string;
       readonly spin: number;
@@ -91,6 +105,18 @@ export type Mechanism =
       readonly eta: Scalar;
       readonly spectral: SpectralDensity;
     };
+
+/** Static electron-nucleus coupling: given A, B (Hz) or the point-dipole model. */
+export type HyperfineStrength =
+  | { readonly kind: 'ab'; readonly aHz: Scalar; readonly bHz: Scalar }
+  | { readonly kind: 'point-dipole'; readonly distance: Scalar; readonly thetaDeg: Scalar; readonly fermiHz: Scalar };
+
+export type CoherentSpec =
+  | { readonly type: 'irradiation'; readonly spins: readonly number[]; readonly nutationHz: Scalar; readonly offsetHz: Scalar }
+  | { readonly type: 'hyperfine'; readonly electron: number; readonly nucleus: number; readonly strength: HyperfineStrength }
+  /** J between two electrons: full 2 pi J S1.S2 (secular with respect to the electron Zeeman). */
+  | { readonly type: 'J'; readonly a: number; readonly b: number; readonly hz: Scalar }
+  | { readonly type: 'dipolar_coupling'; readonly a: number; readonly b: number; readonly dHz: Scalar };
 
 export const B0 = 'B0';
 export const TEMPERATURE = 'T';

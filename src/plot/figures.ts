@@ -44,6 +44,8 @@ export function surfaceTitle(field: Field, observables: RunData['observables']):
   let m: RegExpExecArray | null;
   if ((m = /^rate_(.+)$/.exec(n))) return `Projection rate of ${expr(m[1] as string)}`;
   if ((m = /^ss_over_boltzmann_(.+)$/.exec(n))) return `Steady state over Boltzmann value, ${expr(m[1] as string)}`;
+  if ((m = /^enh_(.+)$/.exec(n))) return `Enhancement <O>_ss / <O>_Boltzmann, ${expr(m[1] as string)}`;
+  if ((m = /^buildup_(.+)$/.exec(n))) return `Build-up rate of ${expr(m[1] as string)} from the initial state`;
   if ((m = /^ss_(.+)$/.exec(n))) return `Steady state ⟨${m[1]}⟩, ${expr(m[1] as string)}`;
   if ((m = /^diff_(rate|ss)_(.+)$/.exec(n))) {
     const ref = typeof field.attrs.reference === 'string' ? field.attrs.reference : 'the first model';
@@ -123,6 +125,7 @@ export function surfaceVariables(file: RunFile, observables: RunData['observable
     add(`ss_over_boltzmann_${o.name}`);
     add(`diff_rate_${o.name}`);
     add(`diff_ss_${o.name}`);
+    add(`buildup_${o.name}`);
   }
   const eig = file.fields.get('eigenrate');
   const modeIdx = eig?.dims.indexOf('mode') ?? -1;
@@ -257,7 +260,11 @@ export function surfaceFigures(run: RunData, opts: AxisOptions): FigureSet {
   }
   const figures: FigureSpec[] = [];
   for (const { field, mode, name } of surfaceVariables(run.surfaces, run.observables)) {
-    const fig = surfaceFigure(run, plan, field, mode, name);
+    // powder-averaged variables lack the orientation dimension: plan them on their own dims
+    const own = field.dims.includes(plan.x) && (plan.y === null || field.dims.includes(plan.y)) && plan.facets.every((f) => field.dims.includes(f));
+    const p = own ? plan : planSurface(run.surfaces.dims.filter((d) => field.dims.includes(d.name)), opts);
+    if (!p) continue;
+    const fig = surfaceFigure(run, p, field, mode, name);
     if (fig) figures.push(fig);
     else notes.push(`${name}: no finite values in the plotted slice, no figure`);
   }

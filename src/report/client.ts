@@ -524,8 +524,65 @@ export const CLIENT_JS = String.raw`(function () {
     draw();
   }
 
+  /* ------------------------------------------------------------------ DNP profile */
+  function initDnp() {
+    var sec = document.getElementById('dnp');
+    var axis = P.attrs.dnp_offset_axis;
+    if (!sec || typeof axis !== 'string') return;
+    var vars = S.vars.filter(function (v) { return /^enh_/.test(v.name) && v.dims.indexOf(axis) >= 0; });
+    if (vars.length === 0) { sec.hidden = true; return; }
+    var st = { v: vars[0].name, fixed: {} };
+    var ctl = document.getElementById('dnp-controls');
+    function panelDim(v) {
+      return v.dims.filter(function (d) { var dd = byName(S.dims, d); return d !== axis && dd.role !== 'thermalization' && dd.length > 1 && dd.length <= 4; })[0] || null;
+    }
+    function build() {
+      ctl.textContent = '';
+      var v = byName(S.vars, st.v), pd = panelDim(v);
+      selectBox(ctl, 'dnp-var', 'observable', vars.map(function (x) { return [x.name, x.name.replace(/^enh_/, '')]; }), st.v, function (val) { st.v = val; build(); draw(); });
+      v.dims.forEach(function (name) {
+        var d = byName(S.dims, name);
+        if (name === axis || name === pd || d.role === 'thermalization') return;
+        selectBox(ctl, 'dnp-dim-' + safeId(name), name, dimOptions(d), st.fixed[name] || 0, function (val) { st.fixed[name] = Number(val); draw(); });
+      });
+    }
+    function draw() {
+      var v = byName(S.vars, st.v), pd = panelDim(v), X = axisOf(byName(S.dims, axis));
+      var od = byName(S.dims, axis), mhz = od.units === 'Hz';
+      var xs = X.values.map(function (x) { return mhz ? x / 1e6 : x; });
+      var th = v.dims.indexOf('thermalization') >= 0 ? thermDim : null;
+      var pdim = pd ? byName(S.dims, pd) : null, np = pdim ? pdim.length : 1, traces = [];
+      var layout = { grid: { rows: 1, columns: np, pattern: 'independent' }, height: 420, margin: { t: 60, r: 20, b: 60, l: 80 }, annotations: [],
+        title: { text: 'DNP profile: enhancement of ' + v.name.replace(/^enh_/, ''), font: { size: 14 } } };
+      for (var q = 0; q < np; q++) {
+        var sfx = q === 0 ? '' : String(q + 1);
+        (th ? th.labels : ['']).forEach(function (lab, m) {
+          var f = Object.assign({}, st.fixed);
+          if (th) f.thermalization = m;
+          if (pdim) f[pdim.name] = q;
+          traces.push({ type: 'scatter', mode: 'lines', x: xs, y: slice(v, [axis], f), xaxis: 'x' + sfx, yaxis: 'y' + sfx, name: lab || v.name,
+            legendgroup: lab, showlegend: q === 0, line: { dash: DASHES[m % DASHES.length], width: 1.8 } });
+        });
+        layout['xaxis' + sfx] = { title: { text: mhz ? axis + ' (MHz)' : X.title } };
+        layout['yaxis' + sfx] = { title: { text: '\u03b5 = \u27e8O\u27e9 / \u27e8O\u27e9_B' } };
+        if (pdim) layout.annotations.push({ text: describe(pdim, q), xref: 'x' + sfx + ' domain', yref: 'y' + sfx + ' domain', x: 0.5, y: 1.08, xanchor: 'center', showarrow: false });
+      }
+      Plotly.react('dnp-plot', traces, layout, CONFIG);
+      var fl = byName(S.vars, 'flags'), notes = document.getElementById('dnp-notes');
+      if (fl && th && fl.dims.indexOf('thermalization') >= 0) {
+        var data = decode(fl), k = fl.dims.indexOf('thermalization'), inner = fl.shape.slice(k + 1).reduce(function (a, b) { return a * b; }, 1);
+        var counts = th.labels.map(function () { return 0; });
+        for (var i = 0; i < data.length; i++) if ((data[i] & 32) !== 0) counts[Math.floor(i / inner) % th.length]++;
+        var txt = th.labels.filter(function (_, m) { return counts[m] > 0; }).map(function (l) { return l + ' (' + counts[th.labels.indexOf(l)] + ' points)'; });
+        notes.textContent = txt.length > 0 ? 'flagged unphysical (flags bit 32, beyond the model\'s validity): ' + txt.join(', ') : '';
+      }
+    }
+    build();
+    draw();
+  }
+
   var failures = [];
-  [initSurfaces, initCompare, initTrajectories, initContributions].forEach(function (f) {
+  [initDnp, initSurfaces, initCompare, initTrajectories, initContributions].forEach(function (f) {
     try { f(); } catch (e) { failures.push(e); }
   });
   if (surfState) drawCompare();

@@ -89,6 +89,12 @@ export function reportHtml(page: ReportPage): string {
   const thermal = p.surfaces.dims.find((d) => d.role === 'thermalization');
   const sections: string[] = [];
   const nav: string[] = ['<a href="#surfaces">surfaces</a>'];
+  if (typeof p.attrs.dnp_offset_axis === 'string' && p.surfaces.vars.some((v) => v.name.startsWith('enh_'))) {
+    nav.push('<a href="#dnp">DNP profile</a>');
+    sections.push(`<section id="dnp"><h2>DNP profile</h2>
+<p class="sub">Enhancement ⟨O⟩<sub>ss</sub> / ⟨O⟩<sub>Boltzmann</sub> against the irradiation offset ν<sub>irr</sub> − ν<sub>0</sub>, one line per thermalization model, one panel per value of the first other small sweep axis; points flagged unphysical are listed under the plot.</p>
+<div id="dnp-controls" class="controls"></div><div id="dnp-plot"></div><p id="dnp-notes" class="sub"></p></section>`);
+  }
   sections.push(`<section id="surfaces"><h2>Surfaces</h2>
 <p class="sub">Hover a cell for its value; the selectors pick the quantity, the axes and the slice of every other dimension.</p>
 <div id="surface-controls" class="controls"></div><div id="surface-plot"></div></section>`);

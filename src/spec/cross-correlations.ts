@@ -32,13 +32,21 @@ const sameNumeric = (a: Numeric | undefined, b: Numeric | undefined): boolean =>
 
 /** Same spectral density: same model, the same numbers or the same parameters. */
 function sameSpectral(a: RelaxationSpec, b: RelaxationSpec): boolean {
+  if (a.type === 't1t2' || b.type === 't1t2') return false; // white noise of its own, never cross-correlated
   const sa = a.spectral_density;
   const sb = b.spectral_density;
   if ((sa?.model ?? 'lorentzian') !== (sb?.model ?? 'lorentzian')) return false;
-  return sameNumeric(a.tau_c, b.tau_c) && sameNumeric(sa?.S2, sb?.S2) && sameNumeric(sa?.tau_e, sb?.tau_e);
+  return (
+    sameNumeric(a.tau_c, b.tau_c) &&
+    sameNumeric(sa?.S2, sb?.S2) &&
+    sameNumeric(sa?.tau_e, sb?.tau_e) &&
+    sameNumeric(sa?.exponent, sb?.exponent) &&
+    sameNumeric(sa?.nu_ref_hz, sb?.nu_ref_hz)
+  );
 }
 
 function describeSpectral(m: RelaxationSpec): string {
+  if (m.type === 't1t2') return 't1t2 (white noise)';
   const sd = m.spectral_density;
   const base = `${sd?.model ?? 'lorentzian'}, tau_c ${shown(m.tau_c)}`;
   return sd && sd.model === 'lipari-szabo' ? `${base}, S2 ${shown(sd.S2)}, tau_e ${shown(sd.tau_e)}` : base;

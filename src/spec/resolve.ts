@@ -3,7 +3,8 @@ import { evaluateExpression, singletProjector } from '../physics/operator-expres
 import { constant, param, type Scalar } from '../physics/scalar.js';
 import type { SpectralDensity } from '../physics/spectral-density.js';
 import { densityVector, maximallyMixedVector } from '../physics/states.js';
-import type { CrossCorrelation, Mechanism, SystemDescription } from '../physics/system-description.js';
+import type { CoherentSpec, CrossCorrelation, Mechanism, SystemDescription } from '../physics/system-description.js';
+import { isElectron } from '../physics/coherent-terms.js';
 import { lookupIsotope } from '../spin/isotopes.js';
 import { axisValues } from '../sweep/axis-values.js';
 import type { Spin, SpinSystem } from '../spin/spin-system.js';
@@ -16,10 +17,14 @@ import type { CheckedSpec } from './semantic.js';
 const scalarOf = (v: Numeric): Scalar => (typeof v === 'number' ? constant(v) : param(v));
 
 function spectralOf(m: RelaxationSpec): SpectralDensity {
+  if (m.type === 't1t2') return { model: 'white' };
   const tau = scalarOf(m.tau_c);
   const sd = m.spectral_density;
   if (sd && sd.model === 'lipari-szabo') {
     return { model: 'lipari-szabo', tau, S2: scalarOf(sd.S2 as Numeric), tauE: scalarOf(sd.tau_e as Numeric) };
+  }
+  if (sd && sd.model === 'phonon-direct') {
+    return { model: 'phonon-direct', tau, exponent: scalarOf(sd.exponent as Numeric), nuRefHz: scalarOf(sd.nu_ref_hz as Numeric) };
   }
   return { model: 'lorentzian', tau };
 }
@@ -37,7 +42,34 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
   });
   const index = new Map(spins.map((s, i) => [s.id, i]));
   const idx = (id: string): number => index.get(id) as number;
-  const couplings = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'J' ? [{ a: idx(h.spins[0]), b: idx(h.spins[1]), hz: scalarOf(h.hz) }] : []));
+  // J between two electrons is a coherent term of the rotating frame (physics/coherent-terms.ts),
+  // any other J shapes H0's eigenbasis as before
+  const eeJ = (h: { spins: readonly [string, string] }): boolean => isElectron(spins[idx(h.spins[0])] as Spin) && isElectron(spins[idx(h.spins[1])] as Spin);
+  const couplings = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'J' && !eeJ(h) ? [{ a: idx(h.spins[0]), b: idx(h.spins[1]), hz: scalarOf(h.hz) }] : []));
+  const coherent: CoherentSpec[] = (spec.hamiltonian ?? []).flatMap((h): CoherentSpec[] => {
+    switch (h.type) {
+      case 'J':
+        return eeJ(h) ? [{ type: 'J', a: idx(h.spins[0]), b: idx(h.spins[1]), hz: scalarOf(h.hz) }] : [];
+      case 'irradiation':
+        return [{ type: 'irradiation', spins: h.spins.map(idx), nutationHz: scalarOf(h.nutation_hz), offsetHz: scalarOf(h.offset_hz) }];
+      case 'hyperfine':
+        return [
+          {
+            type: 'hyperfine',
+            electron: idx(h.spins[0]),
+            nucleus: idx(h.spins[1]),
+            strength:
+              h.distance_m !== undefined
+                ? { kind: 'point-dipole', distance: scalarOf(h.distance_m), thetaDeg: scalarOf(h.theta_deg ?? 0), fermiHz: scalarOf(h.fermi_hz ?? 0) }
+                : { kind: 'ab', aHz: scalarOf(h.a_hz ?? 0), bHz: scalarOf(h.b_hz ?? 0) },
+          },
+        ];
+      case 'dipolar_coupling':
+        return [{ type: 'dipolar_coupling', a: idx(h.spins[0]), b: idx(h.spins[1]), dHz: scalarOf(h.d_hz) }];
+      default:
+        return [];
+    }
+  });
   const shifts = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'shift' ? [{ spin: idx(h.spin), ppm: scalarOf(h.ppm) }] : []));
   const labels = mechanismLabels(spec.relaxation);
   const mechanisms: Mechanism[] = spec.relaxation.map((m, k) => {
@@ -65,6 +97,8 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
         };
       case 'quadrupolar':
         return { type: 'quadrupolar', label, spin: idx(m.spin), cqHz: scalarOf(m.cq_hz), eta: scalarOf(m.eta ?? 0), spectral };
+      case 't1t2':
+        return { type: 't1t2', label, spins: m.spins.map(idx), t1: scalarOf(m.t1_s), t2: scalarOf(m.t2_s), spectral };
     }
   });
   const crossCorrelations: CrossCorrelation[] = (spec.cross_correlations ?? []).map((c) => {
@@ -76,7 +110,7 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
       orientation: c.angle_deg !== undefined ? { kind: 'angle_deg', value: scalarOf(c.angle_deg) } : { kind: 'p2', value: scalarOf(c.p2 as Numeric) },
     };
   });
-  return { spins, couplings, shifts, mechanisms, crossCorrelations, parameterDomain: parameterDomain(checked) };
+  return { spins, couplings, shifts, mechanisms, crossCorrelations, parameterDomain: parameterDomain(checked), ...(coherent.length > 0 ? { coherent } : {}) };
 }
 
 /** The values each used parameter takes: its fixed value and its sweep axis. */

@@ -18,9 +18,12 @@ export type Numeric = z.infer<typeof numeric>;
 const finiteNumber = z.number({ error: 'expected a finite number' });
 
 const spectralDensity = z.strictObject({
-  model: z.enum(['lorentzian', 'lipari-szabo'], { error: "expected 'lorentzian' or 'lipari-szabo'" }),
+  model: z.enum(['lorentzian', 'lipari-szabo', 'phonon-direct'], { error: "expected 'lorentzian', 'lipari-szabo' or 'phonon-direct'" }),
   S2: numeric.optional(),
   tau_e: numeric.optional(),
+  /** phonon-direct: J = 2 tau_c (|w| / 2 pi nu_ref)^exponent coth(hbar |w| / 2 k T). */
+  exponent: numeric.optional(),
+  nu_ref_hz: numeric.optional(),
 });
 
 const spinEntry = z.strictObject({
@@ -40,7 +43,32 @@ const shiftTerm = z.strictObject({
   spin: identifier,
   ppm: numeric,
 });
-const hamiltonianTerm = z.discriminatedUnion('type', [jTerm, shiftTerm], { error: "expected a term with type 'J' or 'shift'" });
+/** DNP: microwave irradiation in the rotating frame of one species (docs/physics.md). */
+const irradiationTerm = z.strictObject({
+  type: z.literal('irradiation'),
+  spins: z.array(identifier, { error: 'expected a list of spin ids' }).min(1, { error: 'expected at least one spin id' }),
+  nutation_hz: numeric,
+  offset_hz: numeric,
+});
+/** Static electron-nucleus coupling, secular + pseudo-secular: 2 pi (A Sz Iz + B Sz Ix). */
+const hyperfineTerm = z.strictObject({
+  type: z.literal('hyperfine'),
+  spins: z.tuple([identifier, identifier], { error: 'expected two spin ids [electron, nucleus]' }),
+  a_hz: numeric.optional(),
+  b_hz: numeric.optional(),
+  distance_m: numeric.optional(),
+  theta_deg: numeric.optional(),
+  fermi_hz: numeric.optional(),
+});
+/** Static secular dipolar coupling between two spins (electron-electron for the cross effect). */
+const dipolarCouplingTerm = z.strictObject({
+  type: z.literal('dipolar_coupling'),
+  spins: z.tuple([identifier, identifier], { error: 'expected two spin ids' }),
+  d_hz: numeric,
+});
+const hamiltonianTerm = z.discriminatedUnion('type', [jTerm, shiftTerm, irradiationTerm, hyperfineTerm, dipolarCouplingTerm], {
+  error: "expected a term with type 'J', 'shift', 'irradiation', 'hyperfine' or 'dipolar_coupling'",
+});
 
 const dipolar = z.strictObject({
   type: z.literal('dipolar'),
@@ -70,6 +98,14 @@ const csa = z.strictObject({
   spectral_density: spectralDensity.optional(),
   label: z.string().optional(),
 });
+/** Phenomenological T1/T2 relaxation with thermalization (white-noise random fields). */
+const t1t2 = z.strictObject({
+  type: z.literal('t1t2'),
+  spins: z.array(identifier, { error: 'expected a list of spin ids' }).min(1, { error: 'expected at least one spin id' }),
+  t1_s: numeric,
+  t2_s: numeric,
+  label: z.string().optional(),
+});
 const quadrupolar = z.strictObject({
   type: z.literal('quadrupolar'),
   spin: identifier,
@@ -79,8 +115,8 @@ const quadrupolar = z.strictObject({
   spectral_density: spectralDensity.optional(),
   label: z.string().optional(),
 });
-const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa, quadrupolar], {
-  error: "expected a mechanism with type 'dipolar', 'random_field', 'csa' or 'quadrupolar'",
+const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa, quadrupolar, t1t2], {
+  error: "expected a mechanism with type 'dipolar', 'random_field', 'csa', 'quadrupolar' or 't1t2'",
 });
 
 /** Two mechanisms (by label) whose spatial parts are correlated, with the angle between their unique axes. */
@@ -121,12 +157,14 @@ export const sweepAxis = z.union(
     z.strictObject({ lin: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt, ...axisBase }),
     z.strictObject({ log: z.tuple([finiteNumber, finiteNumber], { error: 'expected [start, stop]' }), points: positiveInt, ...axisBase }),
     z.strictObject({ values: z.array(finiteNumber, { error: 'expected a list of numbers' }), ...axisBase }),
+    /** Powder average over the polar angle (degrees): Gauss-Legendre nodes in cos(theta). */
+    z.strictObject({ powder: positiveInt, ...axisBase }),
   ],
-  { error: 'expected one of { lin: [a, b], points: n }, { log: [a, b], points: n }, { values: [...] }' },
+  { error: 'expected one of { lin: [a, b], points: n }, { log: [a, b], points: n }, { values: [...] }, { powder: n }' },
 );
 export type SweepAxisSpec = z.infer<typeof sweepAxis>;
 
-export const OUTPUTS = ['rates', 'eigenrates', 'trajectories', 'steady_state', 'contributions'] as const;
+export const OUTPUTS = ['rates', 'eigenrates', 'trajectories', 'steady_state', 'contributions', 'enhancement', 'buildup'] as const;
 
 export const specSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),

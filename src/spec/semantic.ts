@@ -6,6 +6,7 @@ import { axisKind, axisValues } from '../sweep/axis-values.js';
 import { checkCrossCorrelations } from './cross-correlations.js';
 import { formatPath, shown, type SpecIssue } from './errors.js';
 import { OUTPUTS, type Numeric, type SpecV1 } from './schema.js';
+import { checkCoherentTerms, checkPowderAxes, checkSpectralDensity, checkT1T2, type CheckContext } from './semantic-dnp.js';
 import { checkDeviation, deviationWarning } from './initial-state-check.js';
 
 /** The deviation warning, or null; an expression the operator layer rejects is reported elsewhere. */
@@ -80,6 +81,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
   // --- spins
   const spinIds = new Map<string, number>();
   const spinQN: number[] = [];
+  const spinGamma: number[] = [];
   let hilbert = 1;
   spec.spins.forEach((s, i) => {
     const at = ['spins', i];
@@ -98,6 +100,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       }
     }
     spinQN.push(qn);
+    spinGamma.push(s.isotope !== undefined ? (lookupIsotope(s.isotope)?.gamma ?? NaN) : (s.gamma ?? NaN));
     hilbert *= multiplicity(qn);
   });
   if (hilbert > MAX_HILBERT_DIM) {
@@ -144,6 +147,16 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       }
     }
   };
+  const dnp: CheckContext = {
+    spec,
+    err,
+    warn: (m) => warnings.push(m),
+    spinRef,
+    numericUse,
+    valuesOf: (v) => (typeof v === 'number' ? [v] : (paramValues(v) ?? []).flatMap((x) => Array.from(x.values))),
+    spinQN: (k) => spinQN[k] as number,
+    gamma: (k) => spinGamma[k] as number,
+  };
   numericUse(['parameters', 'T'], 'T', { ...POSITIVE, what: '> 0 (temperature in K)' });
   numericUse(['parameters', 'B0'], 'B0', { ...NON_NEGATIVE, what: '>= 0 (field in T)' });
 
@@ -155,16 +168,22 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       const b = spinRef([...at, 'spins', 1], h.spins[1]);
       if (a !== undefined && a === b) err([...at, 'spins'], `a J coupling needs two different spins, got [${h.spins.join(', ')}]`);
       numericUse([...at, 'hz'], h.hz, ANY);
-    } else {
+    } else if (h.type === 'shift') {
       spinRef([...at, 'spin'], h.spin);
       numericUse([...at, 'ppm'], h.ppm, ANY);
     }
   });
+  checkCoherentTerms(dnp);
 
   // --- relaxation
   spec.relaxation.forEach((m, i) => {
     const at = ['relaxation', i];
+    if (m.type === 't1t2') {
+      checkT1T2(dnp, m, at);
+      return;
+    }
     numericUse([...at, 'tau_c'], m.tau_c, { ...POSITIVE, what: '> 0 (correlation time in s)' });
+    checkSpectralDensity(dnp, m, at);
     const sd = m.spectral_density;
     if (sd) {
       if (sd.model === 'lipari-szabo') {
@@ -334,7 +353,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     if (kind === 'values') {
       if ('values' in axis && axis.values.length === 0) err([...at, 'values'], 'expected at least one value (the axis has zero points)');
       if ('values' in axis && new Set(axis.values).size !== axis.values.length) err([...at, 'values'], 'values must be distinct');
-    } else {
+    } else if (!('powder' in axis)) {
       const pts = 'points' in axis ? axis.points : 0;
       if (pts < 1) err([...at, 'points'], `expected at least 1 point, got ${shown(pts)} (the axis would have zero points)`);
       if (kind === 'log' && 'log' in axis) {
@@ -347,7 +366,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       }
     }
     if (axis.group !== undefined) {
-      const len = 'values' in axis ? axis.values.length : axis.points;
+      const len = 'values' in axis ? axis.values.length : 'powder' in axis ? axis.powder : axis.points;
       const g = groups.get(axis.group);
       if (g && g.len !== len) err([...at, 'group'], `axes zipped in group ${shown(axis.group)} need equal lengths: ${name} has ${len}, ${g.name} has ${g.len}`);
       else if (!g) groups.set(axis.group, { len, name });
@@ -356,6 +375,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       }
     }
   }
+  checkPowderAxes(dnp);
   for (const name of Object.keys(sweep)) {
     if (!used.has(name)) {
       const known = Object.prototype.hasOwnProperty.call(params, name);
@@ -366,7 +386,9 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     if (!used.has(name)) warnings.push(`parameters.${name} is not used by any field`);
   }
 
-  const outputs = (spec.outputs ?? ['rates', 'eigenrates', 'steady_state', 'trajectories']) as Output[];
+  // with irradiation the DNP outputs (enh_<O>, buildup_<O>) are on by default
+  const irradiated = (spec.hamiltonian ?? []).some((h) => h.type === 'irradiation');
+  const outputs = (spec.outputs ?? ['rates', 'eigenrates', 'steady_state', 'trajectories', ...(irradiated ? (['enhancement', 'buildup'] as const) : [])]) as Output[];
   outputs.forEach((o, k) => {
     const first = outputs.indexOf(o);
     if (first < k) err(['outputs', k], `${shown(o)} is listed twice (also outputs[${first}])`);

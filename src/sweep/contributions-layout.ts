@@ -43,6 +43,8 @@ export class ContributionsBuilder {
     const terms = this.terms as TermKey[];
     const nParts = TERM_PARTS.length;
     for (const s of series) {
+      // coherent terms (DNP) have no dc/thermal split: they are in `relaxmap point --contributions` only
+      if (s.part === 'coherent') continue;
       const term = this.index.get(termLabel(s.mechanism, s.mu));
       const part = TERM_PARTS.indexOf(s.part);
       const arr = this.data.get(s.observable);
@@ -54,6 +56,7 @@ export class ContributionsBuilder {
   private discover(series: readonly ContributionSeries[]): void {
     const terms: TermKey[] = [];
     for (const s of series) {
+      if (s.part === 'coherent') continue;
       const label = termLabel(s.mechanism, s.mu);
       if (this.index.has(label)) continue;
       this.index.set(label, terms.length);

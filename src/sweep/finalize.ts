@@ -13,7 +13,8 @@ import { readChunkFile } from './chunk-file.js';
 import { writeFailure } from './os-errors.js';
 import { InterruptedError } from './run-errors.js';
 import { pointParams } from './grid.js';
-import { outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
+import { isPowderAveraged, outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
+import { PowderAccumulator } from './powder-average.js';
 import { chunkOf, type RunPlan } from './plan.js';
 import { flatRangeToSlabs } from './slabs.js';
 import { VERSION } from '../version.js';
@@ -201,10 +202,12 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
   let surfaces: NcWriter | undefined;
   let trajectories: NcWriter | undefined;
   let csv: CsvWriter | undefined;
+  const powder = layout.powder ? new PowderAccumulator(layout.powder, layout.sweepShape) : undefined;
   try {
     surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } }, ncOptions);
     if (plan.want.trajectories && plan.nTimes > 0) {
-      trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs }, ncOptions);
+      const trajDims = layout.powder ? layout.sweepDims.filter((d) => d.name !== layout.powder?.dim) : layout.sweepDims;
+      trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...trajDims, layout.timeDim], variables: trajectoryVariables(layout), attrs }, ncOptions);
     }
     csv = new CsvWriter(join(outDir, 'points.csv'));
     for (const c of layout.auxCoords) {
@@ -255,8 +258,9 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
         }
         ref = refCache.result;
       }
-      writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv);
+      writeChunk(job, plan, layout, chunk.variant, chunk.start, r, ref, surfaces, trajectories, csv, powder);
     }
+    if (powder) writePowderAverages(layout, plan, powder, surfaces, trajectories);
     await checkpoint();
     const sf = surfaces;
     await sf.close().catch((e: unknown) => Promise.reject(attributeTo(e, sf.path)));
@@ -286,7 +290,20 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
 }
 
 function extraAttrs(job: Job): Record<string, string | number> {
-  return { generator_path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r).join(', ') };
+  return { generator_path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r).join(', '), ...dnpAttrs(job) };
+}
+
+/** DNP runs: the rotating frame, and the sweep dimension of the irradiation offset (for the profile figure). */
+function dnpAttrs(job: Job): Record<string, string> {
+  if (job.model.coherent.length === 0) return {};
+  const out: Record<string, string> = { rotating_frame: job.model.frameNotes.join('; ') };
+  for (const h of job.spec.spec.hamiltonian ?? []) {
+    if (h.type !== 'irradiation' || typeof h.offset_hz !== 'string') continue;
+    const name = h.offset_hz;
+    const dim = job.grid.dims.find((d) => d.params.includes(name));
+    if (dim) out.dnp_offset_axis = dim.name;
+  }
+  return out;
 }
 
 function csvHeader(job: Job, layout: OutputLayout, plan: RunPlan): string[] {
@@ -316,11 +333,17 @@ function writeChunk(
   surfaces: NcWriter,
   trajectories: NcWriter | undefined,
   csv: CsvWriter,
+  powder?: PowderAccumulator,
 ): void {
   const { count, nObs, nModes, nTimes } = r.shape;
   const globalStart = variant * plan.pointsPerVariant + start;
   const slabs = flatRangeToSlabs(layout.sweepShape, globalStart, count);
   const put = (w: NcWriter, name: string, data: Float64Array | Float32Array, inner: number): void => {
+    if (powder && isPowderAveraged(name)) {
+      // ratios of averages are formed at the end (writePowderAverages)
+      if (!/^(ss_over_boltzmann|enh)_/.test(name)) powder.add(name, globalStart, count, Float64Array.from(data), inner);
+      return;
+    }
     for (const s of slabs) {
       const cnt = inner > 1 ? [...s.count, inner] : s.count;
       const st = inner > 1 ? [...s.start, 0] : s.start;
@@ -352,6 +375,11 @@ function writeChunk(
       }
     }
     if (trajectories && nTimes > 0) put(trajectories, `traj_${o}`, gather(count, nObs * nTimes, k, nTimes, r.trajectories), nTimes);
+    if (layout.hasEnhancement) {
+      const ss = gather(count, nObs, k, 1, r.steady);
+      put(surfaces, `enh_${o}`, ss.map((v, p) => (boltz[p] === 0 ? NaN : v / (boltz[p] as number))), 1);
+    }
+    if (layout.hasBuildup) put(surfaces, `buildup_${o}`, gather(count, nObs, k, 1, r.buildup), 1);
   });
   if (layout.hasModes) put(surfaces, 'eigenrate', r.eigenrates.slice(), nModes);
   put(surfaces, 'flags', Float32Array.from(r.flags), 1);
@@ -380,6 +408,30 @@ function writeChunk(
   }
 }
 
+/** The powder averages, whole: sums of w x value, and ratios of averages (enh, ss_over_boltzmann). */
+function writePowderAverages(layout: OutputLayout, plan: RunPlan, powder: PowderAccumulator, surfaces: NcWriter, trajectories: NcWriter | undefined): void {
+  const lp = layout.powder;
+  if (!lp) return;
+  surfaces.writeSlab('powder_weight', [0], [lp.weights.length], lp.weights);
+  for (const o of layout.observables) {
+    const boltz = powder.get(`boltzmann_${o}`);
+    if (boltz) powder.write(surfaces, `boltzmann_${o}`, boltz);
+    if (layout.hasModes) {
+      const ss = powder.get(`ss_${o}`);
+      if (ss && boltz) {
+        powder.write(surfaces, `ss_${o}`, ss);
+        const ratio = ss.map((v, i) => ((boltz[i] as number) === 0 ? NaN : v / (boltz[i] as number)));
+        powder.write(surfaces, `ss_over_boltzmann_${o}`, ratio);
+        if (layout.hasEnhancement) powder.write(surfaces, `enh_${o}`, ratio);
+      }
+      const diff = powder.get(`diff_ss_${o}`);
+      if (diff) powder.write(surfaces, `diff_ss_${o}`, diff);
+    }
+    const traj = powder.get(`traj_${o}`);
+    if (trajectories && traj) powder.write(trajectories, `traj_${o}`, traj, plan.nTimes);
+  }
+}
+
 /** contributions.nc: evaluated point by point in float64 (figure-sized sweeps; see the planner). */
 async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout, path: string, attrs: Record<string, string>): Promise<void> {
   const builder = new ContributionsBuilder(layout, plan.nTimes, plan.points);
@@ -399,5 +451,5 @@ async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout,
 export function unphysicalSummary(fin: FinalizeResult): string {
   const first = fin.unphysicalSample[0];
   const where = first ? ` (first: ${first.variant}, ${Object.entries(first.params).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
-  return `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} left the physical range or the model's validity (flags bit 32: an expectation value outside its operator's spectrum, or the high-temperature model at beta*w_max > 1); listed in run.json${where}`;
+  return `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} left the physical range or the model's validity (flags bit 32: an expectation value outside its operator's spectrum, a negative population in a steady state with coherent terms, or the high-temperature model at beta*w_max > 1); listed in run.json${where}`;
 }

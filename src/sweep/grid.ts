@@ -1,6 +1,7 @@
 import type { ThermalModel } from '../physics/thermalization.js';
 import type { CheckedSpec } from '../spec/semantic.js';
 import { axisKind, axisValues } from './axis-values.js';
+import { powderNodes } from './powder.js';
 
 /**
  * One dimension of a sweep: a single parameter axis, or several parameters zipped
@@ -15,6 +16,8 @@ export interface GridDim {
   readonly length: number;
   /** lin | log | values, of the first parameter (decides log axes in plots). */
   readonly kind: 'lin' | 'log' | 'values';
+  /** Powder axis (`{ powder: n }`): quadrature weights of the orientations (sum 1). */
+  readonly powderWeights?: Float64Array;
 }
 
 /** A categorical combination: one thermalization model and one initial state. */
@@ -57,7 +60,8 @@ export function buildGrid(checked: CheckedSpec): SweepGrid {
   for (const [name, axis] of Object.entries(sweep)) {
     const values = axisValues(axis);
     if (axis.group === undefined) {
-      dims.push({ name, params: [name], values: [values], length: values.length, kind: axisKind(axis) });
+      const powder = 'powder' in axis ? { powderWeights: powderNodes(axis.powder).weights } : {};
+      dims.push({ name, params: [name], values: [values], length: values.length, kind: axisKind(axis), ...powder });
       continue;
     }
     let g = byGroup.get(axis.group);

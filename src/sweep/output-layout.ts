@@ -25,6 +25,32 @@ export interface OutputLayout {
   readonly referenceModel: string;
   readonly modeDim: NcDimension;
   readonly timeDim: NcDimension;
+  /** enh_<O> = <O>_ss / <O>_Boltzmann (outputs: enhancement). */
+  readonly hasEnhancement: boolean;
+  /** buildup_<O> (outputs: buildup). */
+  readonly hasBuildup: boolean;
+  /** A powder axis: linear outputs are averaged over it (powder-average.ts). */
+  readonly powder: PowderLayout | undefined;
+}
+
+export interface PowderLayout {
+  readonly dim: string;
+  /** Position of the powder dimension among sweepDims. */
+  readonly position: number;
+  readonly weights: Float64Array;
+  /** Sweep dimensions without the powder one: the dims of averaged variables. */
+  readonly averagedNames: readonly string[];
+  readonly averagedShape: readonly number[];
+}
+
+/**
+ * Variables averaged over a powder axis: linear in the density operator (steady states,
+ * Boltzmann values, their ratio, differences, trajectories). Rates, eigenrates, amplitudes and
+ * build-up rates are not linear in it (the rate of an average is not the average rate): they
+ * keep the powder dimension, one value per orientation.
+ */
+export function isPowderAveraged(name: string): boolean {
+  return /^(ss|boltzmann|ss_over_boltzmann|diff_ss|enh|traj)_/.test(name);
 }
 
 export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
@@ -60,6 +86,20 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
   const single = sweepDims.length === 0;
   if (single) sweepDims.push({ name: 'point', values: Float64Array.of(0), attrs: { units: '1', long_name: 'the single point of a sweep without axes' } });
   const hasThermalDim = job.grid.categorical.some((c) => c.name === 'thermalization') && job.grid.thermalizations.length > 1;
+  const pd = job.grid.dims.find((d) => d.powderWeights !== undefined);
+  const powder: PowderLayout | undefined = pd?.powderWeights
+    ? {
+        dim: pd.name,
+        position: sweepDims.findIndex((d) => d.name === pd.name),
+        weights: pd.powderWeights,
+        averagedNames: sweepDims.filter((d) => d.name !== pd.name).map((d) => d.name),
+        averagedShape: sweepDims.filter((d) => d.name !== pd.name).map((d) => d.values.length),
+      }
+    : undefined;
+  if (powder) {
+    const d = sweepDims[powder.position] as NcDimension;
+    sweepDims[powder.position] = { ...d, attrs: { ...d.attrs, long_name: `${d.attrs?.long_name ?? d.name}: powder orientations (Gauss-Legendre nodes of cos theta, weights in powder_weight)` } };
+  }
   return {
     sweepDims,
     sweepShape: single ? [1] : [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
@@ -71,6 +111,9 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     referenceModel: job.grid.thermalizations[0] ?? '',
     modeDim: { name: 'mode', values: Int32Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
     timeDim: { name: 'time', values: job.problems[0]?.times ?? new Float64Array(0), attrs: { units: 's', long_name: 'time' } },
+    hasEnhancement: plan.want.modes && job.spec.outputs.includes('enhancement'),
+    hasBuildup: plan.want.buildup === true,
+    powder,
   };
 }
 
@@ -101,6 +144,7 @@ export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
   const extra = (attrs: Record<string, string | number | readonly number[]>): Record<string, string | number | readonly number[]> =>
     coords ? { ...attrs, coordinates: coords } : attrs;
   const out: NcVariableHeader[] = [];
+  dnpVariables(layout, sweep, extra, out);
   for (const o of layout.observables) {
     const range = layout.spectra.get(o);
     const spectrum: Record<string, readonly number[]> = range ? { spectrum_range: [...range] } : {};
@@ -120,11 +164,39 @@ export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
   if (layout.hasModes) out.push({ name: 'eigenrate', dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: 's-1', long_name: 'decay rates of the modes reachable from the initial state' }) });
   out.push({ name: 'flags', dims: sweep, dtype: FLAG_DTYPE, attrs: extra(FLAG_ATTRS) });
   for (const c of layout.auxCoords) out.push({ name: c.name, dims: [c.dim], dtype: 'float64', attrs: c.attrs });
+  if (layout.powder) out.push({ name: 'powder_weight', dims: [layout.powder.dim], dtype: 'float64', attrs: { units: '1', long_name: 'quadrature weight of each orientation (sum 1)' } });
+  // averaged variables lose the powder dimension
+  if (layout.powder) {
+    const avg = layout.powder.averagedNames;
+    for (const v of out) if (isPowderAveraged(v.name)) v.dims = avg;
+  }
   return out;
 }
 
+/** enh_<O> and buildup_<O> (docs/run-directory.md). */
+function dnpVariables(
+  layout: OutputLayout,
+  sweep: readonly string[],
+  extra: (a: Record<string, string | number | readonly number[]>) => Record<string, string | number | readonly number[]>,
+  out: NcVariableHeader[],
+): void {
+  for (const o of layout.observables) {
+    if (layout.hasEnhancement) {
+      out.push({ name: `enh_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `enhancement <${o}>_ss / <${o}>_Boltzmann${layout.powder ? ' (powder average of both)' : ''}` }) });
+    }
+    if (layout.hasBuildup) {
+      out.push({
+        name: `buildup_${o}`,
+        dims: sweep,
+        dtype: 'float64',
+        attrs: extra({ units: 's-1', long_name: `build-up rate of <${o}> from the initial state: (<${o}>(0) - <${o}>_ss) / integral (<${o}>(t) - <${o}>_ss) dt` }),
+      });
+    }
+  }
+}
+
 export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
-  const sweep = layout.sweepDims.map((d) => d.name);
+  const sweep = layout.powder ? layout.powder.averagedNames : layout.sweepDims.map((d) => d.name);
   const coords = layout.auxCoords.map((c) => c.name).join(' ');
   return [
     ...layout.observables.map((o) => ({

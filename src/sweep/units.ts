@@ -15,14 +15,32 @@ export function parameterUnits(spec: SpecV1): Record<string, { units: string; lo
   };
   for (const h of spec.hamiltonian ?? []) {
     if (h.type === 'J') note(h.hz, 'Hz', `J coupling ${h.spins.join('-')}`);
-    else note(h.ppm, 'ppm', `chemical shift of ${h.spin}`);
+    else if (h.type === 'shift') note(h.ppm, 'ppm', `chemical shift of ${h.spin}`);
+    else if (h.type === 'irradiation') {
+      note(h.offset_hz, 'Hz', `irradiation offset nu_irr - nu_0(${h.spins[0]})`);
+      note(h.nutation_hz, 'Hz', `nutation frequency w1/2pi on ${h.spins.join(',')}`);
+    } else if (h.type === 'hyperfine') {
+      const who = h.spins.join('-');
+      note(h.a_hz, 'Hz', `secular hyperfine A ${who}`);
+      note(h.b_hz, 'Hz', `pseudo-secular hyperfine B ${who}`);
+      note(h.distance_m, 'm', `electron-nucleus distance ${who}`);
+      note(h.theta_deg, 'degree', `angle between B0 and the ${who} vector`);
+      note(h.fermi_hz, 'Hz', `isotropic (Fermi contact) hyperfine ${who}`);
+    } else note(h.d_hz, 'Hz', `secular dipolar coupling ${h.spins.join('-')}`);
   }
   spec.relaxation.forEach((m, i) => {
+    if (m.type === 't1t2') {
+      note(m.t1_s, 's', `T1 of ${m.spins.join(',')}`);
+      note(m.t2_s, 's', `T2 of ${m.spins.join(',')}`);
+      return;
+    }
     const who = 'spins' in m ? m.spins.join('-') : m.spin;
     note(m.tau_c, 's', `correlation time of ${m.type} ${who}`);
     if (m.spectral_density) {
       note(m.spectral_density.S2, '1', `order parameter S2 of ${m.type} ${who}`);
       note(m.spectral_density.tau_e, 's', `internal correlation time of ${m.type} ${who}`);
+      note(m.spectral_density.exponent, '1', `phonon-direct field exponent of ${m.type} ${who}`);
+      note(m.spectral_density.nu_ref_hz, 'Hz', `phonon-direct reference frequency of ${m.type} ${who}`);
     }
     if (m.type === 'dipolar') {
       note(m.b_hz, 'Hz', `dipolar coupling b/2pi ${who}`);

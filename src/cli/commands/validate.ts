@@ -19,12 +19,15 @@ export function validateCommand(specPath: string, out: NodeJS.WritableStream = p
     [
       `ok: ${spec.name ?? specPath}`,
       `  spins: ${m.system.spins.map((s) => `${s.id}(${s.isotope ?? `S=${s.spin}`})`).join(' ')}; Hilbert ${m.system.dim}, Liouville ${m.basis.size}`,
-      `  mechanisms: ${spec.relaxation.length}; basis superoperators: ${m.terms.length} (${m.compact.length} after merging)`,
+      `  mechanisms: ${spec.relaxation.length}; basis superoperators: ${m.terms.length} (${m.compact.length - m.coherent.length} after merging)${m.coherent.length > 0 ? ` + ${m.coherent.length} coherent` : ''}`,
       `  generator path: ${m.path}: ${m.pathReason}`,
       `  reachable subspace from the initial state: ${problem.reduction.r} of ${m.basis.size}`,
       `  thermalization: ${checked.thermalizations.join(', ')}`,
       `  observables: ${problem.observables.map((o) => o.name).join(', ')}`,
       `  sweep axes: ${axes.length === 0 ? 'none' : axes.join(', ')}`,
+      ...(m.coherent.length > 0
+        ? [`  coherent terms of the rotating-frame Hamiltonian: ${m.coherent.map((c) => c.label).join('; ')} (the generator is non-normal: modes may oscillate)`, ...m.frameNotes.map((n) => `  frame: ${n}`)]
+        : []),
     ].join('\n') + '\n',
   );
 }

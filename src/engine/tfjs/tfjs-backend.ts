@@ -136,6 +136,8 @@ interface VariantState {
   /** Reduced coordinates rotated so the observables are coordinates (aligned-basis.ts). */
   readonly rotation: Float64Array;
   readonly terms: Float32Array;
+  /** The term matrices without the coherent ones (inhomogeneous source -Gamma rho_eq); undefined when there are none. */
+  readonly termsRelaxation: Float32Array | undefined;
   readonly rateWeights: Float32Array;
   readonly observables: Float32Array;
   /** The observables repeated for every point of a batch, [batchSize][nObs][r]. */
@@ -305,6 +307,7 @@ export class TfjsBackend implements EngineBackend {
       inputs: new F64Kernel(cp, tables, sideWant, sym),
       rotation: aligned.rotation,
       terms: Float32Array.from(aligned.termMatrices),
+      termsRelaxation: cp.coherent && variant.thermal === 'inhomogeneous' ? withoutCoherent(aligned.termMatrices, cp) : undefined,
       rateWeights: Float32Array.from(cp.rateWeights),
       observables: Float32Array.from(aligned.observables),
       observablesTiled: tiled(aligned.observables, b),
@@ -441,8 +444,10 @@ export class TfjsBackend implements EngineBackend {
       const c = tf.tensor2d(st.coef.subarray(0, b * nK), [b, nK]);
       let g = tf.reshape(tf.matMul(c, tf.tensor2d(st.terms, [nK, r * r])), [b, r, r]) as Tensor3D;
       if (st.inhomogeneous) {
-        // generator on rho - rho_eq: the identity column gets the source -sqrt(d) G rho_eq
-        const v = tf.matMul(g, tf.tensor3d(st.rhoEq.subarray(0, b * r), [b, r, 1]));
+        // generator on rho - rho_eq: the identity column gets the source -sqrt(d) Gamma rho_eq
+        // (relaxation alone: coherent terms act on rho itself)
+        const gRelax = st.termsRelaxation ? (tf.reshape(tf.matMul(c, tf.tensor2d(st.termsRelaxation, [nK, r * r])), [b, r, r]) as Tensor3D) : g;
+        const v = tf.matMul(gRelax, tf.tensor3d(st.rhoEq.subarray(0, b * r), [b, r, 1]));
         const e0 = tf.reshape(tf.oneHot(tf.tensor1d([0], 'int32'), r), [1, 1, r]);
         g = tf.sub(g, tf.mul(tf.mul(v, st.inputs.identityScale), e0)) as Tensor3D;
       }
@@ -527,6 +532,14 @@ interface BatchResult {
   readonly trajectories?: Float32Array | undefined;
   readonly squarings?: Float32Array | undefined;
   readonly layout: { readonly m: number; readonly nq: number };
+}
+
+/** Term matrices [nTerms][r][r] with the coherent ones zeroed. */
+function withoutCoherent(terms: Float64Array, cp: CompiledProblem): Float32Array {
+  const out = Float32Array.from(terms);
+  const rr = cp.r * cp.r;
+  for (let k = 0; k < cp.nTerms; k++) if (cp.isCoherentTerm[k] === 1) out.fill(0, k * rr, (k + 1) * rr);
+  return out;
 }
 
 function tiled(v: Float64Array, times: number): Float32Array {

@@ -45,6 +45,10 @@ export interface LineChartInput {
   readonly markers?: boolean;
   /** Formats the value of a constant panel for its title. */
   readonly formatValue?: (v: number) => string;
+  /** Color scheme of the series (default viridis; categorical series such as models read better with category10). */
+  readonly seriesScheme?: string;
+  /** Dash pattern by series as well as color: lines that coincide stay visible. */
+  readonly seriesDash?: boolean;
 }
 
 export interface LineChartResult {
@@ -102,7 +106,8 @@ export function lineChart(input: LineChartInput): LineChartResult {
       y: positionEncoding('y', input.yTitle, y),
     };
     if (input.seriesTitle !== null) {
-      encoding.color = { field: 's', type: 'ordinal', title: input.seriesTitle, sort: [...input.seriesOrder], scale: { scheme: 'viridis', domain: [...input.seriesOrder] } };
+      encoding.color = { field: 's', type: 'ordinal', title: input.seriesTitle, sort: [...input.seriesOrder], scale: { scheme: input.seriesScheme ?? 'viridis', domain: [...input.seriesOrder] } };
+      if (input.seriesDash) encoding.strokeDash = { field: 's', type: 'nominal', title: input.seriesTitle, sort: [...input.seriesOrder], scale: { domain: [...input.seriesOrder] } };
     }
     const line: VlSpec = { mark: { type: 'line', point: markers ? { size: 16 } : false }, encoding };
     const size = faceted ? { width: 300, height: 200 } : { width: 460, height: 300 };
