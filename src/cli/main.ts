@@ -55,6 +55,7 @@ export function buildProgram(): Command {
     .option('--memory <size>', 'memory budget for chunks in flight')
     .option('--backend <name>', 'auto | inline | hybrid | workers | tfjs', 'auto')
     .option('--workers <n>', 'worker threads')
+    .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
     .option('--out <dir>', 'where the outputs would go (for the free-space check)')
     .option('--json', 'print the plan as JSON')
     .action(async (spec: string, opts: PlanCommandOptions) => planCommand(spec, opts));

@@ -132,6 +132,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       ...(options.tfjs ? { tfjs: options.tfjs } : {}),
       ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
       ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
+      chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes: options.memoryBytes ?? defaultMemoryBytes() },
     });
     backend = selection.backend;
     const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
@@ -153,7 +154,15 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       spec: { source: options.specPath, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
       command: options.command ?? null,
       created,
-      backend: { name: selection.backend.name, description: selection.backend.description, precision: selection.backend.precision, why: selection.why },
+      backend: {
+        name: selection.backend.name,
+        description: selection.backend.description,
+        precision: selection.backend.precision,
+        why: selection.why,
+        candidates: selection.candidates,
+        adapter: selection.adapter ?? null,
+        ...(stats.device ? { stats: stats.device } : {}),
+      },
       grid: {
         dims: [
           ...job.grid.categorical.map((c) => ({ name: c.name, length: c.labels.length, labels: c.labels })),

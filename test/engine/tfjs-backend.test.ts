@@ -19,6 +19,7 @@ import { createTfjsBackend, DEFAULT_TFJS_TOLERANCE, MIN_SAMPLES, pointError, sam
 import { ROOT } from '../helpers/cli.js';
 import { qutipCases, qutipCaseYaml } from '../helpers/qutip.js';
 import { relErr } from '../helpers/problems.js';
+import { TFJS_TEST_BACKENDS } from '../helpers/tfjs-backends.js';
 
 const RATE_TOL = 1e-5;
 const TRAJ_TOL = 1e-5;
@@ -59,11 +60,13 @@ function identical(a: ChunkResult, b: ChunkResult, key: 'rates' | 'trajectories'
   return true;
 }
 
-for (const prefer of ['cpu', 'wasm'] as const) {
+for (const prefer of TFJS_TEST_BACKENDS) {
   describe(`tfjs-${prefer} backend`, () => {
     const backends: TfjsBackend[] = [];
     const make = async (job: Job, options: Parameters<typeof createTfjsBackend>[1] = {}): Promise<TfjsBackend> => {
-      const b = await createTfjsBackend(job, { prefer, ...options });
+      // strict: a backend that cannot be had fails the test instead of falling back
+      const b = await createTfjsBackend(job, { prefer, load: { strict: true }, ...options });
+      expect(b.name).toBe(`tfjs-${prefer}`);
       backends.push(b);
       return b;
     };
@@ -85,6 +88,9 @@ for (const prefer of ['cpu', 'wasm'] as const) {
       expect(Array.from(a.flags)).toEqual(Array.from(b.flags));
       const st = tb.stats();
       expect(st).toMatchObject({ chunks: 1, points: 48, precisionRecomputed: 0 });
+      // the fused kernel computed it: one WGSL dispatch and one readback on webgpu, JavaScript on the CPU backends
+      expect(st.device?.kernels).toEqual([prefer === 'webgpu' ? 'fused-wgsl' : 'fused-js']);
+      if (prefer === 'webgpu') expect(st.device).toMatchObject({ device_dispatches: 1, device_readbacks: 1 });
       expect(st.precisionChecked).toBeGreaterThanOrEqual(MIN_SAMPLES);
       expect(st.precisionMaxError).toBeGreaterThan(0);
       expect(st.precisionMaxError).toBeLessThan(Math.min(TRAJ_TOL, DEFAULT_TFJS_TOLERANCE));

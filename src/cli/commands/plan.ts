@@ -13,6 +13,7 @@ export interface PlanCommandOptions {
   readonly memory?: string;
   readonly backend?: string;
   readonly workers?: string;
+  readonly tfjs?: string;
   readonly out?: string;
   readonly json?: boolean;
 }
@@ -37,7 +38,12 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `the outputs would take about ${formatBytes(totalOut)} but ${target} has ${formatBytes(free)} free: drop trajectories from outputs, use fewer time points, or shard the run (--shard I/N) across machines`,
     );
   }
-  const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
+  const selection = await selectBackend(job, plan.points, {
+    backend: parseBackend(opts.backend),
+    workers,
+    ...(opts.tfjs ? { tfjs: opts.tfjs } : {}),
+    chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes },
+  });
   const eta = selection.estimateSeconds;
   await selection.backend.close();
   const info = {
@@ -47,7 +53,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     generator: { path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r), full_dimension: job.model.basis.size },
     chunks: { size: plan.chunkSize, count: plan.chunkCount, bytes: plan.chunkBytes },
     memory_budget: memoryBytes,
-    backend: { name: selection.backend.name, why: selection.why },
+    backend: { name: selection.backend.name, why: selection.why, candidates: selection.candidates, adapter: selection.adapter ?? null },
     eta_s: eta ?? null,
     outputs: plan.outputBytes,
     free_bytes: free ?? null,
@@ -64,6 +70,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `  generator: ${job.model.path}, reduced dimension ${info.generator.reduced_dimension.join('/')} of ${info.generator.full_dimension}`,
       `  chunks: ${plan.chunkCount} of ${plan.chunkSize} points (${formatBytes(plan.chunkBytes)} each; budget ${formatBytes(memoryBytes)})`,
       `  backend: ${selection.backend.name}: ${selection.why}`,
+      ...selection.candidates.filter((c) => !c.chosen).map((c) => `    passed over ${c.backend}: ${c.reason}`),
       `  ETA: ${eta === undefined ? 'not calibrated for this backend' : `${eta < 1 ? eta.toFixed(2) : eta.toFixed(0)} s`}`,
       `  outputs: surfaces ${formatBytes(plan.outputBytes.surfaces)}, trajectories ${formatBytes(plan.outputBytes.trajectories)}, contributions ${formatBytes(plan.outputBytes.contributions)}, points.csv ~${formatBytes(plan.outputBytes.csv)}${free !== undefined ? ` (${formatBytes(free)} free)` : ''}`,
     ].join('\n') + '\n',
