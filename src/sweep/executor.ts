@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { totalmem } from 'node:os';
 import { createJob } from '../engine/create-job.js';
@@ -126,14 +126,25 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     const shardPoints = ids.reduce((s, id) => s + chunkOf(plan, id).count, 0);
     const pendingPoints = pending.reduce((s, id) => s + chunkOf(plan, id).count, 0);
 
-    const selection = await selectBackend(job, pendingPoints, {
-      backend: options.backend ?? 'auto',
-      ...(options.workers ? { workers: options.workers } : {}),
-      ...(options.tfjs ? { tfjs: options.tfjs } : {}),
-      ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
-      ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
-      chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes: options.memoryBytes ?? defaultMemoryBytes() },
-    });
+    let selection: Awaited<ReturnType<typeof selectBackend>>;
+    try {
+      selection = await selectBackend(job, pendingPoints, {
+        backend: options.backend ?? 'auto',
+        ...(options.workers ? { workers: options.workers } : {}),
+        ...(options.tfjs ? { tfjs: options.tfjs } : {}),
+        ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
+        ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
+        chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes: options.memoryBytes ?? defaultMemoryBytes() },
+      });
+    } catch (e) {
+      // a backend that cannot be had (--tfjs webgpu without an adapter) is bad input: leave nothing behind
+      if (!resume && e instanceof UsageError) {
+        state.release();
+        state.remove();
+        removeIfEmpty(outDir);
+      }
+      throw e;
+    }
     backend = selection.backend;
     const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
     if (!options.quiet) {
@@ -217,6 +228,14 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   } finally {
     process.removeListener('SIGINT', releaseOnSignal);
     process.removeListener('SIGTERM', releaseOnSignal);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // not ours to remove
   }
 }
 
