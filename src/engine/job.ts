@@ -42,7 +42,7 @@ export function wantFromOutputs(outputs: readonly string[]): Want {
   return {
     rates: true,
     modes: outputs.includes('eigenrates') || outputs.includes('steady_state'),
-    trajectories: outputs.includes('trajectories'),
+    trajectories: outputs.includes('trajectories') || outputs.includes('trajectories_float32'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { open, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { UsageError } from '../spec/errors.js';
 
@@ -21,6 +22,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/**
+ * writeFileAtomic without blocking the event loop (libuv's thread pool does the write and
+ * the fsync): a chunk's checkpoint is written while the next chunks compute or, on a GPU,
+ * while the host finishes the next device batch. Same guarantees: temp name, fsync, rename.
+ */
+export async function writeFileAtomicAsync(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
 }
 
 export interface LockInfo {
@@ -104,6 +126,10 @@ export class RunState {
 
   writeChunk(id: number, buffer: Float64Array): void {
     writeFileAtomic(this.chunkPath(id), new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+  }
+
+  writeChunkAsync(id: number, buffer: Float64Array): Promise<void> {
+    return writeFileAtomicAsync(this.chunkPath(id), new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
   }
 
   /** Checkpointed chunk ids (only complete files exist: they are renamed into place). */

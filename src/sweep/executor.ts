@@ -249,8 +249,9 @@ function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
 
 /** Keep `inFlight` chunks on the backend; checkpoint each result as it arrives. */
 async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number): Promise<void> {
-  await dispatchChunks(backend, plan, pending, inFlight, (id, result, count) => {
-    state.writeChunk(id, result.buffer);
+  await dispatchChunks(backend, plan, pending, inFlight, async (id, result, count) => {
+    // asynchronous: the write overlaps the other lanes' chunks
+    await state.writeChunkAsync(id, result.buffer);
     progress.advance(count);
   });
 }
@@ -265,7 +266,7 @@ export async function dispatchChunks(
   plan: RunPlan,
   ids: readonly number[],
   inFlight: number,
-  onResult: (id: number, result: ChunkResult, count: number) => void,
+  onResult: (id: number, result: ChunkResult, count: number) => void | Promise<void>,
 ): Promise<void> {
   let next = 0;
   let failure: unknown;
@@ -275,7 +276,7 @@ export async function dispatchChunks(
       const chunk = chunkOf(plan, id);
       try {
         const result = await backend.evaluate(chunk);
-        onResult(id, result, chunk.count);
+        await onResult(id, result, chunk.count);
       } catch (e) {
         failure ??= e;
       }

@@ -118,7 +118,7 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
   const surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } });
   let trajectories: NcWriter | undefined;
   if (plan.want.trajectories && plan.nTimes > 0) {
-    trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs });
+    trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...layout.sweepDims, layout.timeDim], variables: trajectoryVariables(layout), attrs: { ...attrs, trajectory_dtype: layout.trajectoryDtype } });
   }
   const csv = new CsvWriter(join(outDir, 'points.csv'));
   try {

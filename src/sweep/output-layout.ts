@@ -19,6 +19,8 @@ export interface OutputLayout {
   readonly hasThermalDim: boolean;
   readonly modeDim: NcDimension;
   readonly timeDim: NcDimension;
+  /** Storage type of the trajectories (float32 with outputs: [..., trajectories_float32]). */
+  readonly trajectoryDtype: 'float32' | 'float64';
 }
 
 export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
@@ -59,6 +61,7 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     hasThermalDim,
     modeDim: { name: 'mode', values: Float64Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
     timeDim: { name: 'time', values: job.problems[0]?.times ?? new Float64Array(0), attrs: { units: 's', long_name: 'time' } },
+    trajectoryDtype: job.spec.outputs.includes('trajectories_float32') ? 'float32' : 'float64',
   };
 }
 
@@ -102,8 +105,13 @@ export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
     ...layout.observables.map((o) => ({
       name: `traj_${o}`,
       dims: [...sweep, 'time'],
-      dtype: 'float64' as const,
-      attrs: { units: '1', long_name: `<${o}>(t)`, ...(coords ? { coordinates: coords } : {}) },
+      dtype: layout.trajectoryDtype,
+      attrs: {
+        units: '1',
+        long_name: `<${o}>(t)`,
+        ...(coords ? { coordinates: coords } : {}),
+        ...(layout.trajectoryDtype === 'float32' ? { relaxmap_storage: 'float32 (outputs: trajectories_float32): values computed in the run precision, rounded once on writing' } : {}),
+      },
     })),
     ...layout.auxCoords.map((c) => ({ name: c.name, dims: [c.dim], dtype: 'float64' as const, attrs: c.attrs })),
   ];

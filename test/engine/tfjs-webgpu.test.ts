@@ -202,6 +202,25 @@ describe.skipIf(!WEBGPU_TESTS)('tfjs-webgpu: the fused WGSL kernel (needs the Vu
     expect(worstError(a, ref)).toBeLessThan(TOL);
   });
 
+  it('finishes device batches in worker threads (float64 side outputs, contract) exactly as in the main thread', async () => {
+    const job = specJob('paper-pair.yaml', (t) => t.replace(/^thermalization: .*$/m, 'thermalization: [rodin-abergel, inhomogeneous]'));
+    const here = await make(job, 'webgpu', { finishers: 0 });
+    const pool = await make(job, 'webgpu', { finishers: 1, deviceBatch: 64 });
+    const chunks: Chunk[] = [0, 1].flatMap((variant) => [0, 24].map((start) => ({ id: 2 * variant + start, variant, start, count: 24 })));
+    const a = await Promise.all(chunks.map((c) => here.evaluate(c)));
+    const b = await Promise.all(chunks.map((c) => pool.evaluate(c)));
+    chunks.forEach((c, k) => {
+      const x = a[k] as ChunkResult;
+      const y = b[k] as ChunkResult;
+      let differ = 0;
+      for (let q = 0; q < x.buffer.length; q++) if (!Object.is(x.buffer[q], y.buffer[q])) differ++;
+      expect(differ, `chunk ${c.id}`).toBe(0);
+    });
+    expect(pool.stats().precisionChecked).toBe(here.stats().precisionChecked);
+    // two chunks of a variant are contiguous: one device batch each variant
+    expect(pool.stats().device?.device_batches).toBe(2);
+  });
+
   it('leaks no tensors and no GPU memory over chunks of several variants and time grids', async () => {
     const job = specJob('bench-pair-map.yaml');
     const uneven = specJob('paper-pair.yaml', (t) => t.replace(/^time: .*$/m, 'time: { values: [0, 1, 3, 7, 15] }').replace(/^thermalization: .*$/m, 'thermalization: [rodin-abergel, inhomogeneous]'));

@@ -18,9 +18,10 @@ export const INV_FACT_F32: readonly number[] = Array.from({ length: 10 }, (_, k)
 
 /**
  * The per-point error estimate runs the trajectory a second time with the generator moved
- * by +-ESTIMATE_GAMMA u |G|abs per element (|G|abs = the sum of the absolute terms that
- * formed it, so an entry that is a small difference of large terms moves by as much as its
- * float32 rounding can) and the initial state by +-ESTIMATE_GAMMA u per coordinate, signs
+ * by +-ESTIMATE_GAMMA u sqrt(groups) |G|abs per element (|G|abs = the sum of the absolute
+ * terms that formed it, so an entry that is a small difference of large terms moves by as
+ * much as its float32 rounding can; sqrt(groups) for the roundings of a sum of that many
+ * terms) and the initial state by the same relative amount per coordinate, signs
  * pseudo-random. The difference of the two trajectories is then of the size of the float32
  * error of the first (both carry their own rounding as well). See precision-contract.ts
  * for the calibration.

@@ -15,7 +15,6 @@
  * to their point.
  */
 import {
-  ESTIMATE_GAMMA,
   F32_U,
   INV_FACT_F32,
   MAX_SQUARINGS,
@@ -27,6 +26,7 @@ import {
   THETA9,
   type FusedOutputViews,
 } from './fused-constants.js';
+import { perturbationSize } from './fused-pack.js';
 import type { FusedProblem } from './fused-problem.js';
 
 const f = Math.fround;
@@ -75,7 +75,7 @@ export class FusedJsKernel {
     this.fp = fp;
     const r = fp.r;
     this.r = r;
-    this.gamma = options.gamma ?? ESTIMATE_GAMMA;
+    this.gamma = options.gamma !== undefined ? Math.fround(options.gamma * F32_U * Math.sqrt(Math.max(1, fp.groups.length))) : perturbationSize(fp);
     this.idx = new Int32Array(fp.dimLengths.length);
     const mat = (): Float64Array => new Float64Array(r * r);
     this.g = mat();
@@ -170,7 +170,7 @@ export class FusedJsKernel {
       const tb = row * nObs * nT;
       this.trajectory(g, rho0, traj, tb, false);
       // the same from the perturbed generator and initial state: the error estimate
-      const gam = f(this.gamma * F32_U);
+      const gam = this.gamma;
       const gp = this.gp;
       for (let e = 0; e < r * r; e++) gp[e] = f((g[e] as number) + perturbSign(e, flat, SALT_G) * f(gam * (abs[e] as number)));
       for (let i = 0; i < r; i++) this.rho0p[i] = f((rho0[i] as number) + perturbSign(i, flat, SALT_RHO) * f(gam * Math.abs(rho0[i] as number)));

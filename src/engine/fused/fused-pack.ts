@@ -6,7 +6,17 @@
  * kernel source (fused-wgsl.ts); everything else is data, so one compiled kernel serves
  * every variant of the same shape.
  */
+import { ESTIMATE_GAMMA, F32_U } from './fused-constants.js';
 import type { FusedProblem } from './fused-problem.js';
+
+/**
+ * The estimate's perturbation relative to |G|abs: ESTIMATE_GAMMA u sqrt(number of groups),
+ * as float32 (both kernels read this one value). A generator entry summed from n group
+ * terms in float32 carries about sqrt(n) roundings of their absolute size.
+ */
+export function perturbationSize(fp: FusedProblem): number {
+  return Math.fround(ESTIMATE_GAMMA * F32_U * Math.max(1, fp.groups.length) ** (2 / 3));
+}
 
 /** Header slots of `meta`. */
 export const H = {
@@ -44,6 +54,8 @@ export const PARM = {
   sqrtD: 0,
   /** Uniform time step. */
   dt: 1,
+  /** Relative size of the estimate's perturbation: ESTIMATE_GAMMA u sqrt(groups), in float32. */
+  gamma: 2,
   /** [nObs][r] observables, then [r] fixed initial state, then [nSteps] intervals. */
   observables: 4,
 } as const;
@@ -75,7 +87,7 @@ export function packFused(fp: FusedProblem): PackedFused {
   set(H.equilibrium, fp.equilibrium);
   set(H.nTimes, fp.nTimes);
   set(H.wantRates, fp.wantRates ? 1 : 0);
-  const parm: number[] = [fp.sqrtD, 0, 0, 0, ...fp.observables];
+  const parm: number[] = [fp.sqrtD, 0, perturbationSize(fp), 0, ...fp.observables];
   parm.push(...(fp.initial.kind === 'fixed' ? fp.initial.values : new Float32Array(fp.r)));
   const time = fp.time;
   if (time.kind === 'uniform') {

@@ -13,7 +13,7 @@ import type { Job } from '../job.js';
 import type { SweepGrid } from '../../sweep/grid.js';
 import { enforceContract, ESTIMATE_FLOOR, ESTIMATE_MARGIN, type ContractOutcome } from '../tfjs/precision-contract.js';
 import type { Tf } from '../tfjs/load-tfjs.js';
-import { STATUS_NONFINITE, type FusedOutputViews } from './fused-constants.js';
+import { fusedOutputLength, fusedOutputViews, STATUS_NONFINITE, type FusedOutputViews } from './fused-constants.js';
 import { FusedJsKernel } from './fused-js.js';
 import { packFused } from './fused-pack.js';
 import { buildFusedProblem, type FusedProblem } from './fused-problem.js';
@@ -35,6 +35,17 @@ export interface FusedVariantOptions {
   /** 'webgpu': upload for the WGSL kernel; 'js': the JavaScript kernel. */
   readonly device: 'webgpu' | 'js';
   readonly layout?: 'thread' | 'group';
+}
+
+/** Rows row..row+count-1 of batch views as a compact buffer of their own (to hand to a worker). */
+export function sliceViews(views: FusedOutputViews, row: number, count: number, nObs: number, nTimes: number): Float32Array {
+  const buf = new Float32Array(fusedOutputLength(count, nObs, nTimes));
+  const dst = fusedOutputViews(buf, count, nObs, nTimes);
+  dst.rates.set(views.rates.subarray(row * nObs, (row + count) * nObs));
+  dst.trajectories.set(views.trajectories.subarray(row * nObs * nTimes, (row + count) * nObs * nTimes));
+  dst.estimate.set(views.estimate.subarray(row, row + count));
+  dst.status.set(views.status.subarray(row, row + count));
+  return buf;
 }
 
 /** Why the fused kernel cannot take a variant on this device, or undefined when it can. */
@@ -76,17 +87,29 @@ export function disposeFused(v: FusedVariant): void {
   if (v.gpu) for (const t of v.gpu.inputs) t.dispose();
 }
 
+/** What finishing a chunk needs (in the main thread, or in a finisher worker). */
+export interface FinishKernels {
+  readonly nObs: number;
+  readonly wantRates: boolean;
+  readonly side: F64Kernel;
+  readonly full: F64Kernel;
+}
+
+export function finishKernels(v: FusedVariant): FinishKernels {
+  return { nObs: v.fp.nObs, wantRates: v.fp.wantRates, side: v.side, full: v.full };
+}
+
 /**
  * The host side of a chunk whose float32 results are rows `row`.. of `views`: side outputs
  * in float64 first (they write the flags and, on the rates-only path, zero the rates),
  * then the float32 values, then the precision contract.
  */
-export function finishFusedChunk(v: FusedVariant, chunk: Chunk, views: FusedOutputViews, row: number, out: ChunkResult, tolerance: number, sampleFraction: number): ContractOutcome {
+export function finishFusedChunk(v: FinishKernels, chunk: Chunk, views: FusedOutputViews, row: number, out: ChunkResult, tolerance: number, sampleFraction: number): ContractOutcome {
   const { count, start } = chunk;
-  const { nObs } = v.fp;
+  const { nObs } = v;
   const nT = out.shape.nTimes;
   v.side.run(start, count, out);
-  if (v.fp.wantRates) out.rates.set(views.rates.subarray(row * nObs, (row + count) * nObs));
+  if (v.wantRates) out.rates.set(views.rates.subarray(row * nObs, (row + count) * nObs));
   if (nT > 0) out.trajectories.set(views.trajectories.subarray(row * nObs * nT, (row + count) * nObs * nT));
   const limit = Math.max(tolerance, ESTIMATE_FLOOR) / ESTIMATE_MARGIN;
   const bad = new Set<number>();

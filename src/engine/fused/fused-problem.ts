@@ -146,8 +146,14 @@ function forRows(grid: SweepGrid, dims: readonly number[], body: (row: number, i
 export interface FusedProblemOptions {
   readonly wantRates: boolean;
   readonly wantTrajectories: boolean;
-  /** Test hook: cap on group table values (default MAX_GROUP_TABLE_VALUES). */
+  /** Cap on group table values (default MAX_GROUP_TABLE_VALUES). */
   readonly maxGroupValues?: number;
+  /**
+   * Test and calibration hook: 'folded' (everything in one table per factor set, the first
+   * choice), 'by-axes' (strength and thermal tables kept apart when they add axes: the last
+   * choice before single terms), 'terms' (one group per term). Default: the first that fits.
+   */
+  readonly grouping?: 'auto' | 'folded' | 'by-axes' | 'terms';
 }
 
 export function buildFusedProblem(cp: CompiledProblem, ct: CoefficientTables, grid: SweepGrid, inhomogeneous: boolean, options: FusedProblemOptions): FusedProblem {
@@ -221,11 +227,13 @@ export function buildFusedProblem(cp: CompiledProblem, ct: CoefficientTables, gr
   };
   const wantRatesOpt = options.wantRates;
   const cap = options.maxGroupValues ?? MAX_GROUP_TABLE_VALUES;
-  const policies: Policy[] = [() => true, (role) => role === 'thermal', (role) => role === 'strength', () => false];
+  const grouping = options.grouping ?? 'auto';
+  const policies: Policy[] =
+    grouping === 'folded' ? [() => true] : grouping === 'by-axes' || grouping === 'terms' ? [() => false] : [() => true, (role) => role === 'thermal', (role) => role === 'strength', () => false];
   let plans = draftsFor(policies[policies.length - 1] as Policy);
   for (const policy of policies) {
     const p = draftsFor(policy);
-    if (p.reduce((s, x) => s + x.values, 0) <= cap) {
+    if (p.reduce((s, x) => s + x.values, 0) <= cap || grouping !== 'auto') {
       plans = p;
       break;
     }
@@ -234,7 +242,7 @@ export function buildFusedProblem(cp: CompiledProblem, ct: CoefficientTables, gr
   let total = plans.reduce((s, p) => s + p.values, 0);
   const perTerm = new Set<Draft>();
   for (const p of plans) {
-    if (total <= cap) break;
+    if (total <= cap && grouping !== 'terms') break;
     perTerm.add(p.draft);
     total -= p.values;
   }

@@ -23,7 +23,7 @@
  * folded away. A non-finite norm gives 0 squarings (it must not drive the loop), and a
  * point's non-finite values stay in its own memory: no product mixes points.
  */
-import { ESTIMATE_GAMMA, F32_U, INV_FACT_F32, MAX_SQUARINGS, RATE_ULPS, SALT_G, SALT_RHO, STATUS_NONFINITE, THETA9 } from './fused-constants.js';
+import { F32_U, INV_FACT_F32, MAX_SQUARINGS, RATE_ULPS, SALT_G, SALT_RHO, STATUS_NONFINITE, THETA9 } from './fused-constants.js';
 import { H, HEADER_SLOTS, PARM } from './fused-pack.js';
 
 export type FusedLayout =
@@ -155,7 +155,6 @@ const TP: u32 = ${tp}u;
 const PPG: u32 = ${ppg}u;
 const WSIZE: u32 = ${wsize}u;
 const NSCAL: u32 = ${nScal}u;
-const GAMMA_U: f32 = ${lit(ESTIMATE_GAMMA * F32_U)};
 const RATE_EPS: f32 = ${lit(RATE_ULPS * F32_U)};
 const INV_THETA: f32 = ${lit(1 / THETA9)};
 const MAXSQ: i32 = ${MAX_SQUARINGS};
@@ -459,8 +458,9 @@ fn rm_point(flat: u32, p: u32, count: u32, live: bool) {
     rm_trajectory(0u, tb, live);
     ${barrier}
     // the same from a perturbed generator and initial state: the error estimate
-    ${own('NN')} W[PB + sG + e] = W[PB + sG + e] + rm_sign(e, flat, ${SALT_G}u) * (GAMMA_U * W[PB + sAB + e]); }${close}
-    ${own('R', 'i')} W[PB + sR0 + i] = W[PB + sR0 + i] + rm_sign(i, flat, ${SALT_RHO}u) * (GAMMA_U * abs(W[PB + sR0 + i])); }${close}
+    let gam = parm[${PARM.gamma}u];
+    ${own('NN')} W[PB + sG + e] = W[PB + sG + e] + rm_sign(e, flat, ${SALT_G}u) * (gam * W[PB + sAB + e]); }${close}
+    ${own('R', 'i')} W[PB + sR0 + i] = W[PB + sR0 + i] + rm_sign(i, flat, ${SALT_RHO}u) * (gam * abs(W[PB + sR0 + i])); }${close}
     ${barrier}
     rm_trajectory(1u, tb, live);
   }

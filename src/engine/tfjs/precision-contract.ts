@@ -29,7 +29,7 @@ export const DEFAULT_TFJS_TOLERANCE = 1e-4;
 export const DEFAULT_SAMPLE_FRACTION = 1 / 64;
 export const MIN_SAMPLES = 8;
 /** A point is recomputed when its estimated error exceeds max(tolerance, ESTIMATE_FLOOR) / ESTIMATE_MARGIN. */
-export const ESTIMATE_MARGIN = 4;
+export const ESTIMATE_MARGIN = 8;
 /**
  * Below this tolerance the estimate (calibrated on errors of 1e-6..1e-4) does not route
  * points: a forced tiny tolerance is enforced by the sampled check, which then recomputes

@@ -29,12 +29,14 @@
  * (Cz ~ 1e-5 of the state, fed by near-cancelling pairs of terms) is where float32 itself
  * runs out: there the estimate routes points to float64 (precision-contract.ts).
  */
+import { availableParallelism } from 'node:os';
 import type { Tensor } from '@tensorflow/tfjs';
 import { emptyStats, EngineError, type BackendStats, type DeviceStats, type EngineBackend } from '../backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from '../chunk.js';
 import { chunkShape, kernelData, kernelFor, type ChunkKernel, type Job } from '../job.js';
 import { fusedOutputLength, fusedOutputViews } from '../fused/fused-constants.js';
-import { buildFused, disposeFused, finishFusedChunk, fusedShape, fusedUnsupported, type FusedVariant } from '../fused/fused-path.js';
+import { FinisherPool } from '../fused/finisher-pool.js';
+import { buildFused, disposeFused, finishFusedChunk, finishKernels, fusedShape, fusedUnsupported, sliceViews, type FusedVariant } from '../fused/fused-path.js';
 import { buildFusedProblem } from '../fused/fused-problem.js';
 import { dispatchFused } from '../fused/webgpu-program.js';
 import { loadTfjs, type LoadedTfjs, type LoadTfjsOptions, type Tf, type TfjsPreference } from './load-tfjs.js';
@@ -69,6 +71,12 @@ export interface TfjsBackendOptions {
   readonly kernel?: TfjsKernelChoice;
   /** Force the fused kernel's thread mapping (tests: both layouts on any r). */
   readonly layout?: 'thread' | 'group';
+  /**
+   * Worker threads that finish WebGPU batches (float64 side outputs, copies, the precision
+   * contract) off the main thread; 0 finishes in the main thread. Default: cores - 1 (at
+   * most 15) on a GPU, 0 on a CPU adapter (whose emulation wants the cores).
+   */
+  readonly finishers?: number;
   /** Passed to loadTfjs. */
   readonly load?: LoadTfjsOptions;
 }
@@ -147,6 +155,8 @@ export class TfjsBackend implements EngineBackend {
   private readonly launches: { n: number };
   private readonly deviceStats: DeviceStats;
   private readonly kernelsUsed = new Set<string>();
+  private readonly finisherThreads: number;
+  private finisher: FinisherPool | undefined;
   private pending: Part[] = [];
   private flushScheduled = false;
   private batches = 0;
@@ -167,6 +177,7 @@ export class TfjsBackend implements EngineBackend {
     this.batchSize = Math.max(1, Math.floor(options.batchSize ?? (gpu ? DEFAULT_GPU_BATCH_SIZE : DEFAULT_BATCH_SIZE)));
     this.deviceBatch = Math.max(1, Math.floor(options.deviceBatch ?? (this.onGpu ? DEFAULT_DEVICE_BATCH : DEFAULT_CPU_DEVICE_BATCH)));
     this.lanes = Math.max(1, Math.floor(options.lanes ?? (loaded.backend === 'webgpu' ? 4 : 1)));
+    this.finisherThreads = Math.max(0, Math.floor(options.finishers ?? (this.onGpu ? Math.min(15, availableParallelism() - 1) : 0)));
     if (!(this.tolerance > 0)) throw new EngineError(`tfjs backend: tolerance must be positive, got ${this.tolerance}`);
     if (!(this.sampleFraction >= 0 && this.sampleFraction <= 1)) throw new EngineError(`tfjs backend: sampleFraction must lie in [0, 1], got ${this.sampleFraction}`);
     this.launches = launchCounter(this.tf, this.backendName);
@@ -211,7 +222,7 @@ export class TfjsBackend implements EngineBackend {
         const buf = new Float32Array(fusedOutputLength(chunk.count, state.fp.nObs, state.fp.nTimes));
         const views = fusedOutputViews(buf, chunk.count, state.fp.nObs, state.fp.nTimes);
         js.run(chunk.start, chunk.count, views);
-        this.account(finishFusedChunk(state, chunk, views, 0, out, this.tolerance, this.sampleFraction));
+        this.account(finishFusedChunk(finishKernels(state), chunk, views, 0, out, this.tolerance, this.sampleFraction));
       }
       if (state.kind === 'tensor') this.device.dispatches += this.launches.n - before;
       const s = (performance.now() - t0) / 1000;
@@ -245,6 +256,8 @@ export class TfjsBackend implements EngineBackend {
     await serialised(() => Promise.resolve());
     for (const v of this.variants.values()) if (v.kind === 'fused') disposeFused(v);
     this.variants.clear();
+    await this.finisher?.close();
+    this.finisher = undefined;
   }
 
   private async activate(): Promise<void> {
@@ -371,15 +384,15 @@ export class TfjsBackend implements EngineBackend {
       this.device.readbackBytes += data.byteLength;
       const deviceS = (performance.now() - t0) / 1000;
       const views = fusedOutputViews(data, count, fp.nObs, fp.nTimes);
+      outT.dispose();
+      outT = undefined;
+      const finishing: Array<Promise<void>> = [];
       let row = 0;
       for (const part of parts) {
-        const h0 = performance.now();
-        const p = part.pending;
-        // the part's rows go to rows part.from.. of its chunk; the contract runs once per chunk
-        this.finishPart(state, p, part, views, row);
+        finishing.push(this.finishPart(state, part, views, row, batch, deviceS));
         row += part.count;
-        this.deviceStats.chunk_times.push({ chunk: p.chunk.id, points: part.count, batch, host_s: (performance.now() - h0) / 1000, device_s: deviceS });
       }
+      await Promise.all(finishing);
     } catch (e) {
       for (const part of parts) part.pending.reject(e);
     } finally {
@@ -387,15 +400,32 @@ export class TfjsBackend implements EngineBackend {
     }
   }
 
-  private finishPart(state: FusedVariant, p: Pending, part: Part, views: ReturnType<typeof fusedOutputViews>, row: number): void {
-    if (part.from === 0 && part.count === p.chunk.count) {
-      this.account(finishFusedChunk(state, p.chunk, views, row, p.out, this.tolerance, this.sampleFraction));
-    } else {
-      // a chunk larger than a device batch: each part is finished as a chunk of its own
-      const sub: Chunk = { id: p.chunk.id, variant: p.chunk.variant, start: p.chunk.start + part.from, count: part.count };
-      const tmp = chunkViews(chunkShape(this.job, part.count));
-      this.account(finishFusedChunk(state, sub, views, row, tmp, this.tolerance, this.sampleFraction));
-      copyRows(tmp, p.out, part.from);
+  /** The host side of one part of a batch: in a finisher worker when there is a pool, else here. */
+  private async finishPart(state: FusedVariant, part: Part, views: ReturnType<typeof fusedOutputViews>, row: number, batch: number, deviceS: number): Promise<void> {
+    const p = part.pending;
+    const whole = part.from === 0 && part.count === p.chunk.count;
+    // a chunk larger than a device batch: each part is finished as a chunk of its own
+    const sub: Chunk = whole ? p.chunk : { id: p.chunk.id, variant: p.chunk.variant, start: p.chunk.start + part.from, count: part.count };
+    try {
+      let result: ChunkResult;
+      let hostS: number;
+      if (this.finisherThreads > 0) {
+        this.finisher ??= new FinisherPool(this.job, this.finisherThreads);
+        const f = await this.finisher.finish(sub, sliceViews(views, row, part.count, state.fp.nObs, state.fp.nTimes), this.tolerance, this.sampleFraction);
+        this.account(f.outcome);
+        result = f.out;
+        hostS = f.hostS;
+      } else {
+        const h0 = performance.now();
+        result = whole ? p.out : chunkViews(chunkShape(this.job, part.count));
+        this.account(finishFusedChunk(finishKernels(state), sub, views, row, result, this.tolerance, this.sampleFraction));
+        hostS = (performance.now() - h0) / 1000;
+      }
+      if (result !== p.out) copyRows(result, p.out, part.from);
+      this.deviceStats.chunk_times.push({ chunk: p.chunk.id, points: part.count, batch, host_s: hostS, device_s: deviceS });
+    } catch (e) {
+      p.reject(e);
+      return;
     }
     if (--p.parts === 0) {
       this.counters.chunks++;
