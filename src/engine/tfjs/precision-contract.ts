@@ -128,15 +128,14 @@ export function enforceContract(
     const e = pointError(out, i, ref, j);
     worst = Math.max(worst, e.rate, e.trajectory);
   });
-  if (!(worst <= tolerance) || bad.size > count / 4) {
-    // the estimate failed on a sampled point (or most of the chunk is out of float32's
-    // reach): all in float64, in one pass
+  if (!(worst <= tolerance)) {
+    // the estimate failed on a sampled point: all in float64, in one pass
     full.run(start, count, out);
     for (let i = 0; i < count; i++) {
       out.flags[i] = (out.flags[i] as number) | FLAG_RECOMPUTED_F64;
       markNonFinite(out, i);
     }
-    return { checked: idx.length, recomputed: count, routed: bad.size, maxError: worst, wholeChunk: !(worst <= tolerance) };
+    return { checked: idx.length, recomputed: count, routed: bad.size, maxError: worst, wholeChunk: true };
   }
   for (const i of bad) {
     full.run(start + i, 1, out, i);
