@@ -209,7 +209,7 @@ async function batch(ctx: TensorContext, st: TensorVariant, start: number, b: nu
   // phase 1: generators, rates, exponent arguments and their squaring counts
   const first = tf.tidy(() => {
     const c = tf.tensor2d(st.coef.subarray(0, b * nK), [b, nK]);
-      ctx.counters.uploadBytes += 4 * (b * nK + nK * r * r + (want.rates ? nK * nObs : 0) + (st.inhomogeneous ? b * r : 0));
+    ctx.counters.uploadBytes += 4 * (b * nK + nK * r * r + (want.rates ? nK * nObs : 0) + (st.inhomogeneous ? b * r : 0));
     let g = tf.reshape(tf.matMul(c, tf.tensor2d(st.terms, [nK, r * r])), [b, r, r]) as Tensor3D;
     if (st.inhomogeneous) {
       // generator on rho - rho_eq: the identity column gets the source -sqrt(d) G rho_eq
@@ -229,10 +229,18 @@ async function batch(ctx: TensorContext, st: TensorVariant, start: number, b: nu
   try {
     meanwhile();
     const rates = first.rates ? ((await first.rates.data()) as Float32Array) : undefined;
+    if (rates) {
+      ctx.counters.readbacks++;
+      ctx.counters.readbackBytes += rates.byteLength;
+    }
     if (!traj) return { rates, layout: { m: nT, nq: 1 } };
     const a = first.a as Tensor3D | undefined;
     const s = first.s as Tensor1D | undefined;
     const squarings = s ? ((await s.data()) as Float32Array) : undefined;
+    if (squarings) {
+      ctx.counters.readbacks++;
+      ctx.counters.readbackBytes += squarings.byteLength;
+    }
     let sMax = 0;
     if (squarings) for (let i = 0; i < squarings.length; i++) sMax = Math.max(sMax, squarings[i] as number);
     const layout = plan.kind === 'uniform' ? blocking(nT) : { m: nT, nq: 1 };
@@ -240,6 +248,8 @@ async function batch(ctx: TensorContext, st: TensorVariant, start: number, b: nu
     // phase 2: propagators and trajectories
     const trajT = tf.tidy(() => {
       const rho0 = tf.tensor3d(st.rho0.subarray(0, b * r), [b, r, 1]);
+      // rho0, the tiled observables, and (host squarings) the scale and mask tensors of the exponential
+      ctx.counters.uploadBytes += 4 * (b * r + b * nObs * r + (a && squarings ? 2 * a.shape[0] * r * r : 0));
       // the observables for every point, tiled on the host (no reliance on batch broadcasting)
       const obs = tf.tensor3d(st.observablesTiled.subarray(0, b * nObs * r), [b, nObs, r]);
       if (!a || !s) {
