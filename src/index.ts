@@ -28,6 +28,9 @@ export { lorentzian, lipariSzabo, type SpectralDensity } from './physics/spectra
 export { boltzmannVector, boltzmannPopulations } from './physics/states.js';
 export { operatorFromExpression, parseOperatorExpression } from './physics/operator-expression.js';
 export type { SystemDescription, Mechanism } from './physics/system-description.js';
+export type { CrossCorrelation, CsaAnisotropy } from './physics/system-description.js';
+export { rank2Coupling, quadrupolarFrequency, p2OfAngle } from './physics/mechanisms.js';
+export { HIGH_TEMPERATURE_BOUND, beyondHighTemperature, outsideSpectrum, spectralRange, negativePopulation, maxTransitionFrequency, thermalValidity } from './physics/validity.js';
 export { HBAR, KB, betaOf } from './physics/constants.js';
 
 // one point, float64
@@ -46,6 +49,7 @@ export { WorkerBackend } from './engine/worker-backend.js';
 export { selectBackend, type BackendChoice } from './engine/select-backend.js';
 export { EngineError, type EngineBackend, type BackendStats } from './engine/backend.js';
 export { chunkViews, type Chunk, type ChunkResult, type Want } from './engine/chunk.js';
+export { flagUnphysical } from './engine/unphysical.js';
 
 // sweeps
 export { buildGrid, pointParams, totalPoints, type SweepGrid } from './sweep/grid.js';

@@ -5,7 +5,7 @@ import type { Override } from '../spec/overrides.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { buildProblem, systemDescription } from '../spec/resolve.js';
 import { buildGrid, pointParams, type SweepGrid } from '../sweep/grid.js';
-import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type Want } from './chunk.js';
+import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, FLAG_UNPHYSICAL, type Want } from './chunk.js';
 import { CoefficientTables } from './coefficient-tables.js';
 import { compileProblem, type CompiledProblem } from './compiled-problem.js';
 import { F64Kernel } from './f64-kernel.js';
@@ -114,7 +114,7 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
       const { nObs, nModes, nTimes } = out.shape;
       for (let j = 0; j < count; j++) {
         const row = offset + j;
-        const res = evaluatePoint(problem, pointParams(job.grid, start + j), v.thermal);
+        const res = evaluatePoint(problem, pointParams(job.grid, start + j), v.thermal, { populations: false });
         let flags = 0;
         problem.observables.forEach((o, k) => {
           out.rates[row * nObs + k] = res.rates[o.name] as number;
@@ -129,6 +129,7 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
         for (const w of res.warnings ?? []) {
           if (w.includes('decades')) flags |= FLAG_STIFF;
           else if (w.includes('oscillate')) flags |= FLAG_OSCILLATING;
+          else if (w.includes('unphysical')) flags |= FLAG_UNPHYSICAL;
           else flags |= FLAG_NONFINITE;
         }
         out.flags[row] = flags;

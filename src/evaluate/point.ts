@@ -7,6 +7,7 @@ import { boltzmannVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import { ModeExtractor } from './mode-extractor.js';
 import { Propagator } from './propagator.js';
+import { unphysicalWarnings } from './unphysical.js';
 import { initialVector, type Problem } from './problem.js';
 
 export interface ContributionSeries {
@@ -36,6 +37,11 @@ export interface PointResult {
 
 export interface PointOptions {
   readonly contributions?: boolean;
+  /**
+   * Check the trajectory's density matrices for negative populations (default true; sweeps
+   * judge expectation values only, see engine/unphysical.ts).
+   */
+  readonly populations?: boolean;
 }
 
 /** Projection rate -(O'|G|O')/(O'|O') of the traceless part of O. */
@@ -133,6 +139,7 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const warnings = numericalWarnings(gr, r, states, modeRates, times);
   if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
   if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
+  warnings.push(...unphysicalWarnings(problem, p, thermal, { steady: steady_state, boltzmann, trajectories, times, ...(options.populations === false ? {} : { states }) }));
 
   let contributions: ContributionSeries[] | undefined;
   if (options.contributions) {

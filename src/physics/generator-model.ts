@@ -12,11 +12,11 @@ import {
   signaturesEqual,
   type EigenStructure,
 } from './eigenstructure.js';
-import { h0At, h0Parts, partsCommute, type H0Part } from './hamiltonian.js';
-import { couplingPairs, type CouplingPair } from './mechanisms.js';
+import { coincidentGroupsAt, h0At, h0Parts, partsCommute, zeemanCoincidence, zeemanGroups, type H0Part, type ZeemanGroup } from './hamiltonian.js';
+import { couplingPairs, type CouplingPair, type MechanismKind } from './mechanisms.js';
 import type { Derived, ParamValues } from './scalar.js';
 import { spectralAt, spectralDeps, type SpectralDensity } from './spectral-density.js';
-import { B0, TEMPERATURE, type Mechanism, type SystemDescription } from './system-description.js';
+import { B0, TEMPERATURE, type SystemDescription } from './system-description.js';
 import { evenPart, oddPart, type ThermalModel } from './thermalization.js';
 
 export type Part = 'dc' | 'thermal';
@@ -25,7 +25,7 @@ export type Part = 'dc' | 'thermal';
 export interface TermLabel {
   readonly mechanism: number;
   readonly mechanismLabel: string;
-  readonly mechanismType: Mechanism['type'];
+  readonly mechanismType: MechanismKind;
   readonly mu: number;
   readonly operands: string;
   /** Index into GeneratorModel.frequencies (fixed-basis path) or -1 (per-point path). */
@@ -82,6 +82,8 @@ export interface GeneratorModel {
   readonly system: SpinSystem;
   readonly basis: OperatorBasis;
   readonly h0Parts: readonly H0Part[];
+  /** Spins sharing a Zeeman part (equal gamma, equal shifts). */
+  readonly zeemanGroups: readonly ZeemanGroup[];
   readonly path: GeneratorPath;
   readonly pathReason: string;
   /** Parameter names the generator, H0 and states depend on. */
@@ -133,8 +135,9 @@ function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
 export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const system = new SpinSystem(desc.spins);
   const basis = new OperatorBasis(system);
-  const parts = h0Parts(system, desc);
-  const pairs = couplingPairs(system, desc.mechanisms);
+  const zeeman = zeemanGroups(system, desc);
+  const parts = h0Parts(system, desc, zeeman);
+  const pairs = couplingPairs(system, desc.mechanisms, desc.crossCorrelations);
 
   const strengths: StrengthEntry[] = [];
   const strengthIndex = new Map<Derived, number>();
@@ -157,11 +160,14 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   for (const sd of spectrals) spectralDeps(sd).forEach((d) => deps.add(d));
 
   const commute = partsCommute(parts);
-  const eigen = commute.commute ? jointEigenbasis(parts, system.dim) : undefined;
+  const coincidence = desc.parameterDomain ? zeemanCoincidence(zeeman, desc.parameterDomain) : undefined;
+  const eigen = commute.commute && coincidence === undefined ? jointEigenbasis(parts, system.dim) : undefined;
   const path: GeneratorPath = eigen ? 'fixed-basis' : 'per-point';
   const pathReason = eigen
     ? 'H0 parts commute: its eigenbasis and the eigenoperators are parameter independent, G(p) = sum_k c_k(p) M_k'
-    : `H0 eigenbasis depends on the parameters (${commute.culprit ?? 'no joint eigenbasis'}): generator built per point`;
+    : coincidence !== undefined
+      ? `${coincidence} on the grid: degenerate levels there couple coherences that fixed Zeeman parts keep apart, so the generator is built per point`
+      : `H0 eigenbasis depends on the parameters (${commute.culprit ?? 'no joint eigenbasis'}): generator built per point`;
 
   const frequencies: FrequencyEntry[] = [];
   const terms: Term[] = [];
@@ -227,6 +233,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     system,
     basis,
     h0Parts: parts,
+    zeemanGroups: zeeman,
     path,
     pathReason,
     parameters: [...deps],
@@ -333,5 +340,12 @@ function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalMo
 /** All fine terms at a point with their coefficient values. */
 export function termsAt(model: GeneratorModel, p: ParamValues, thermal: ThermalModel): EvaluatedTerm[] {
   if (model.path === 'per-point') return termsPerPoint(model, p, thermal);
+  const hit = coincidentGroupsAt(model.zeemanGroups, p);
+  if (hit) {
+    const ids = (g: ZeemanGroup): string => g.ids.join(',');
+    throw new Error(
+      `the Larmor frequencies of spins [${ids(hit[0])}] and [${ids(hit[1])}] coincide at this point, outside the parameter values the fixed-basis model was built for: build it with a parameterDomain that includes this point`,
+    );
+  }
   return model.terms.map((t) => ({ label: t.label, value: coefficientAt(model, t.coefficient, p, thermal), matrix: t.matrix }));
 }

@@ -3,11 +3,13 @@ import { evaluateExpression, singletProjector } from '../physics/operator-expres
 import { constant, param, type Scalar } from '../physics/scalar.js';
 import type { SpectralDensity } from '../physics/spectral-density.js';
 import { densityVector, maximallyMixedVector } from '../physics/states.js';
-import type { Mechanism, SystemDescription } from '../physics/system-description.js';
+import type { CrossCorrelation, Mechanism, SystemDescription } from '../physics/system-description.js';
 import { lookupIsotope } from '../spin/isotopes.js';
+import { axisValues } from '../sweep/axis-values.js';
 import type { Spin, SpinSystem } from '../spin/spin-system.js';
 import { problemReduction, timePoints, type InitialState, type Observable, type Problem, type TimeGrid } from '../evaluate/problem.js';
 import { SpecError, shown } from './errors.js';
+import { mechanismLabels } from './labels.js';
 import type { Numeric, RelaxationSpec } from './schema.js';
 import type { CheckedSpec } from './semantic.js';
 
@@ -37,12 +39,9 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
   const idx = (id: string): number => index.get(id) as number;
   const couplings = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'J' ? [{ a: idx(h.spins[0]), b: idx(h.spins[1]), hz: scalarOf(h.hz) }] : []));
   const shifts = (spec.hamiltonian ?? []).flatMap((h) => (h.type === 'shift' ? [{ spin: idx(h.spin), ppm: scalarOf(h.ppm) }] : []));
-  const labels = new Map<string, number>();
-  const mechanisms: Mechanism[] = spec.relaxation.map((m) => {
-    const base = m.label ?? (m.type === 'csa' ? `csa(${m.spin})` : `${m.type}(${m.spins.join(',')})`);
-    const count = labels.get(base) ?? 0;
-    labels.set(base, count + 1);
-    const label = count === 0 ? base : `${base}#${count + 1}`;
+  const labels = mechanismLabels(spec.relaxation);
+  const mechanisms: Mechanism[] = spec.relaxation.map((m, k) => {
+    const label = labels[k] as string;
     const spectral = spectralOf(m);
     switch (m.type) {
       case 'dipolar':
@@ -56,10 +55,43 @@ export function systemDescription(checked: CheckedSpec): SystemDescription {
       case 'random_field':
         return { type: 'random_field', label, spins: m.spins.map(idx), rmsHz: scalarOf(m.rms_hz), kappa: scalarOf(m.kappa ?? 0), spectral };
       case 'csa':
-        return { type: 'csa', label, spin: idx(m.spin), deltaPpm: scalarOf(m.delta_ppm), eta: scalarOf(m.eta ?? 0), spectral };
+        return {
+          type: 'csa',
+          label,
+          spin: idx(m.spin),
+          anisotropy: m.delta_ppm !== undefined ? { kind: 'delta_ppm', value: scalarOf(m.delta_ppm) } : { kind: 'delta_sigma_ppm', value: scalarOf(m.delta_sigma_ppm as Numeric) },
+          eta: scalarOf(m.eta ?? 0),
+          spectral,
+        };
+      case 'quadrupolar':
+        return { type: 'quadrupolar', label, spin: idx(m.spin), cqHz: scalarOf(m.cq_hz), eta: scalarOf(m.eta ?? 0), spectral };
     }
   });
-  return { spins, couplings, shifts, mechanisms };
+  const crossCorrelations: CrossCorrelation[] = (spec.cross_correlations ?? []).map((c) => {
+    const a = labels.indexOf(c.between[0]);
+    const b = labels.indexOf(c.between[1]);
+    return {
+      between: [a, b] as const,
+      label: `cross(${c.between[0]},${c.between[1]})`,
+      orientation: c.angle_deg !== undefined ? { kind: 'angle_deg', value: scalarOf(c.angle_deg) } : { kind: 'p2', value: scalarOf(c.p2 as Numeric) },
+    };
+  });
+  return { spins, couplings, shifts, mechanisms, crossCorrelations, parameterDomain: parameterDomain(checked) };
+}
+
+/** The values each used parameter takes: its fixed value and its sweep axis. */
+export function parameterDomain(checked: CheckedSpec): Map<string, number[]> {
+  const params = checked.spec.parameters ?? {};
+  const sweep = checked.spec.sweep ?? {};
+  const out = new Map<string, number[]>();
+  for (const name of checked.usedParameters) {
+    const values: number[] = [];
+    if (Object.prototype.hasOwnProperty.call(params, name)) values.push(params[name] as number);
+    const axis = sweep[name];
+    if (axis) values.push(...axisValues(axis));
+    out.set(name, [...new Set(values)]);
+  }
+  return out;
 }
 
 function hermitianVector(model: GeneratorModel, x: ReturnType<typeof evaluateExpression>, path: string, system: SpinSystem, expression: string): Float64Array {

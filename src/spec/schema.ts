@@ -63,14 +63,31 @@ const randomField = z.strictObject({
 const csa = z.strictObject({
   type: z.literal('csa'),
   spin: identifier,
-  delta_ppm: numeric,
+  delta_ppm: numeric.optional(),
+  delta_sigma_ppm: numeric.optional(),
   eta: numeric.optional(),
   tau_c: numeric,
   spectral_density: spectralDensity.optional(),
   label: z.string().optional(),
 });
-const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa], {
-  error: "expected a mechanism with type 'dipolar', 'random_field' or 'csa'",
+const quadrupolar = z.strictObject({
+  type: z.literal('quadrupolar'),
+  spin: identifier,
+  cq_hz: numeric,
+  eta: numeric.optional(),
+  tau_c: numeric,
+  spectral_density: spectralDensity.optional(),
+  label: z.string().optional(),
+});
+const relaxationTerm = z.discriminatedUnion('type', [dipolar, randomField, csa, quadrupolar], {
+  error: "expected a mechanism with type 'dipolar', 'random_field', 'csa' or 'quadrupolar'",
+});
+
+/** Two mechanisms (by label) whose spatial parts are correlated, with the angle between their unique axes. */
+const crossCorrelation = z.strictObject({
+  between: z.tuple([z.string(), z.string()], { error: 'expected two mechanism labels' }),
+  angle_deg: numeric.optional(),
+  p2: numeric.optional(),
 });
 
 const thermalModel = z.enum(THERMAL_MODELS, { error: `expected one of ${THERMAL_MODELS.join(', ')}` });
@@ -120,6 +137,7 @@ export const specSchema = z.strictObject({
   parameters: z.record(identifier, finiteNumber, { error: 'expected a map of parameter names to numbers' }).optional(),
   hamiltonian: z.array(hamiltonianTerm, { error: 'expected a list of terms' }).optional(),
   relaxation: z.array(relaxationTerm, { error: 'expected a list of mechanisms' }).min(1, { error: 'expected at least one mechanism' }),
+  cross_correlations: z.array(crossCorrelation, { error: 'expected a list of { between: [label, label], angle_deg: ... }' }).optional(),
   thermalization: z.union([thermalModel, z.array(thermalModel).min(1, { error: 'expected at least one model' })], {
     error: `expected a model or a list of models (${THERMAL_MODELS.join(', ')})`,
   }),
@@ -132,3 +150,4 @@ export const specSchema = z.strictObject({
 
 export type SpecV1 = z.infer<typeof specSchema>;
 export type RelaxationSpec = z.infer<typeof relaxationTerm>;
+export type CrossCorrelationSpec = z.infer<typeof crossCorrelation>;

@@ -3,6 +3,7 @@ import { multiplicity } from '../spin/spin-operators.js';
 import { THERMAL_MODELS, type ThermalModel } from '../physics/thermalization.js';
 import { expressionSpins, OperatorExpressionError, parseOperatorExpression, type OpExpr } from '../physics/operator-expression.js';
 import { axisKind, axisValues } from '../sweep/axis-values.js';
+import { checkCrossCorrelations } from './cross-correlations.js';
 import { formatPath, shown, type SpecIssue } from './errors.js';
 import { OUTPUTS, type Numeric, type SpecV1 } from './schema.js';
 
@@ -169,7 +170,10 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       case 'dipolar': {
         const a = spinRef([...at, 'spins', 0], m.spins[0]);
         const b = spinRef([...at, 'spins', 1], m.spins[1]);
-        if (a !== undefined && a === b) err([...at, 'spins'], `dipolar coupling needs two different spins, got [${m.spins.join(', ')}]`);
+        if (a !== undefined && a === b) {
+          const hint = (spinQN[a] ?? 0.5) >= 1 ? ` (the relaxation of a spin >= 1 by its own electric field gradient is type: quadrupolar)` : '';
+          err([...at, 'spins'], `dipolar coupling needs two different spins, got [${m.spins.join(', ')}]${hint}`);
+        }
         if ((m.b_hz === undefined) === (m.distance_m === undefined)) {
           const given = m.b_hz === undefined ? 'neither' : `both (b_hz: ${shown(m.b_hz)}, distance_m: ${shown(m.distance_m)})`;
           err(at, `give exactly one of b_hz (Hz) or distance_m (m), got ${given}`);
@@ -191,11 +195,23 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
       }
       case 'csa':
         spinRef([...at, 'spin'], m.spin);
+        if ((m.delta_ppm === undefined) === (m.delta_sigma_ppm === undefined)) {
+          err(at, `give exactly one of delta_ppm (reduced anisotropy sigma_zz - sigma_iso) or delta_sigma_ppm (sigma_par - sigma_perp = 3/2 delta), got ${m.delta_ppm === undefined ? 'neither' : 'both'}`);
+        }
         numericUse([...at, 'delta_ppm'], m.delta_ppm, ANY);
+        numericUse([...at, 'delta_sigma_ppm'], m.delta_sigma_ppm, ANY);
         numericUse([...at, 'eta'], m.eta, UNIT);
         break;
+      case 'quadrupolar': {
+        const k = spinRef([...at, 'spin'], m.spin);
+        if (k !== undefined && (spinQN[k] ?? 0.5) < 1) err([...at, 'spin'], `quadrupolar relaxation needs a spin >= 1; ${shown(m.spin)} has spin ${spinQN[k]}`);
+        numericUse([...at, 'cq_hz'], m.cq_hz, ANY);
+        numericUse([...at, 'eta'], m.eta, UNIT);
+        break;
+      }
     }
   });
+  checkCrossCorrelations(spec, { err, warn: (w) => warnings.push(w), numericUse });
 
   // --- thermalization
   const thermalizations = (Array.isArray(spec.thermalization) ? spec.thermalization : [spec.thermalization]) as ThermalModel[];

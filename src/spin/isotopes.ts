@@ -2,7 +2,8 @@
  * Isotope table. Gyromagnetic ratios in rad s^-1 T^-1.
  * 1H, electron: CODATA 2018 gamma_p and gamma_e (gamma_e = -g mu_B / hbar, g = 2.00231930436).
  * 2H: CODATA 2018 deuteron moment 0.8574382338 mu_N with I = 1.
- * 13C, 15N, 19F, 31P: IUPAC recommendations (Harris et al., Pure Appl. Chem. 73, 1795 (2001)).
+ * 13C, 15N, 19F, 31P and the quadrupolar 7Li, 14N, 17O, 23Na: IUPAC recommendations (Harris et al.,
+ * Pure Appl. Chem. 73, 1795 (2001), Table 1).
  */
 export interface Isotope {
   readonly symbol: string;
@@ -21,6 +22,10 @@ export const ISOTOPES: Readonly<Record<string, Isotope>> = Object.freeze({
   '15N': { symbol: '15N', spin: 0.5, gamma: -2.71261804e7, description: 'nitrogen-15' },
   '19F': { symbol: '19F', spin: 0.5, gamma: 2.518148e8, description: 'fluorine-19' },
   '31P': { symbol: '31P', spin: 0.5, gamma: 1.08394e8, description: 'phosphorus-31' },
+  '7Li': { symbol: '7Li', spin: 1.5, gamma: 1.03977013e8, description: 'lithium-7' },
+  '14N': { symbol: '14N', spin: 1, gamma: 1.9337792e7, description: 'nitrogen-14' },
+  '17O': { symbol: '17O', spin: 2.5, gamma: -3.62808e7, description: 'oxygen-17' },
+  '23Na': { symbol: '23Na', spin: 1.5, gamma: 7.0808493e7, description: 'sodium-23' },
   e: { symbol: 'e', spin: 0.5, gamma: -1.76085963023e11, description: `free electron, g = ${ELECTRON_G}` },
 });
 

@@ -11,7 +11,8 @@ import { checkOverridesUsed, type Override } from '../spec/overrides.js';
 import { readSpecText } from '../spec/load.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
-import { finalizeRun, type FinalizeResult } from './finalize.js';
+import { finalizeRun, unphysicalSummary, type FinalizeResult } from './finalize.js';
+import { flagUnphysical } from '../engine/unphysical.js';
 import { chunkOf, makePlan, planKey, shardChunks, type RunPlan } from './plan.js';
 import { Progress } from './progress.js';
 import { parameterUnits } from './units.js';
@@ -153,7 +154,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       );
     }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1);
+    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1, job);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();
@@ -203,6 +204,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id));
     reportNonFinite(fin, options.quiet ?? false);
+    if (fin.unphysical > 0 && !options.quiet) process.stderr.write(`relaxmap: warning: ${unphysicalSummary(fin)}\n`);
     const total = (performance.now() - t0) / 1000;
     writeFileAtomic(
       join(outDir, 'run.json'),
@@ -212,6 +214,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
           finished: new Date().toISOString(),
           files: [...fin.files, 'run.json'],
           nonfinite: { count: fin.nonFinite, first: fin.nonFiniteSample },
+          unphysical: { count: fin.unphysical, first: fin.unphysicalSample },
           warnings: job.spec.warnings,
           timings: { total_s: total, compute_s: computeSeconds, write_s: fin.seconds, points_per_s: pendingPoints / Math.max(computeSeconds, 1e-9) },
         },
@@ -248,8 +251,9 @@ function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
 }
 
 /** Keep `inFlight` chunks on the backend; checkpoint each result as it arrives. */
-async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number): Promise<void> {
+async function evaluateChunks(backend: EngineBackend, plan: RunPlan, pending: readonly number[], state: RunState, progress: Progress, inFlight: number, job: Job): Promise<void> {
   await dispatchChunks(backend, plan, pending, inFlight, async (id, result, count) => {
+    flagUnphysical(job, chunkOf(plan, id), result);
     // asynchronous: the write overlaps the other lanes' chunks
     await state.writeChunkAsync(id, result.buffer);
     progress.advance(count);

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
-import { chunkLength, chunkViews, FLAG_NONFINITE, type ChunkResult } from '../engine/chunk.js';
+import { chunkLength, chunkViews, FLAG_NONFINITE, FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
 import type { Problem } from '../evaluate/problem.js';
@@ -21,6 +21,9 @@ export interface FinalizeResult {
   readonly files: string[];
   readonly nonFinite: number;
   readonly nonFiniteSample: NonFinitePoint[];
+  /** Points flagged FLAG_UNPHYSICAL, and the first of them. */
+  readonly unphysical: number;
+  readonly unphysicalSample: NonFinitePoint[];
   readonly seconds: number;
 }
 
@@ -129,6 +132,8 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     csv.line(csvHeader(job, layout, plan).join(','));
     let nonFinite = 0;
     const nonFiniteSample: NonFinitePoint[] = [];
+    let unphysical = 0;
+    const unphysicalSample: NonFinitePoint[] = [];
     const len = (count: number): number => chunkLength(chunkShape(job, count));
     let refCache: { id: number; result: ChunkResult } | undefined;
     for (let id = 0; id < plan.chunkCount; id++) {
@@ -146,6 +151,13 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
               params: pointParams(job.grid, chunk.start + p),
             });
           }
+        }
+      }
+      for (let p = 0; p < chunk.count; p++) {
+        if (((r.flags[p] as number) & FLAG_UNPHYSICAL) === 0) continue;
+        unphysical++;
+        if (unphysicalSample.length < 100) {
+          unphysicalSample.push({ index: chunk.variant * plan.pointsPerVariant + chunk.start + p, variant: `${variant?.thermal}, ${job.grid.initials[variant?.initial ?? 0]}`, params: pointParams(job.grid, chunk.start + p) });
         }
       }
       // reference model for diff_*: thermalization index 0, same initial state, same range
@@ -177,7 +189,7 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     }
     writeFileAtomic(join(outDir, 'spec.yaml'), job.source.text);
     files.push('spec.yaml');
-    return { files, nonFinite, nonFiniteSample, seconds: (performance.now() - t0) / 1000 };
+    return { files, nonFinite, nonFiniteSample, unphysical, unphysicalSample, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     await surfaces.abort().catch(() => undefined);
     await trajectories?.abort().catch(() => undefined);
@@ -332,4 +344,11 @@ async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout,
       term_part: terms.map((t) => t.part).join(';'),
     },
   });
+}
+
+/** The end-of-run warning for points flagged unphysical (docs/run-directory.md). */
+export function unphysicalSummary(fin: FinalizeResult): string {
+  const first = fin.unphysicalSample[0];
+  const where = first ? ` (first: ${first.variant}, ${Object.entries(first.params).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
+  return `${fin.unphysical} point${fin.unphysical === 1 ? '' : 's'} left the physical range or the model's validity (flags bit 32: an expectation value outside its operator's spectrum, or the high-temperature model at beta*w_max > 1); listed in run.json${where}`;
 }

@@ -70,6 +70,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
         finished: new Date().toISOString(),
         files: [...fin.files, 'run.json'],
         nonfinite: { count: fin.nonFinite, first: fin.nonFiniteSample },
+        unphysical: { count: fin.unphysical, first: fin.unphysicalSample },
         timings: { write_s: (performance.now() - t0) / 1000 },
       },
       null,

@@ -68,8 +68,8 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
 export const FLAG_ATTRS = {
   units: '1',
   long_name: 'point status bits',
-  flag_masks: [1, 2, 4, 8, 16],
-  flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes',
+  flag_masks: [1, 2, 4, 8, 16, 32],
+  flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes unphysical',
 };
 
 /** Variables of surfaces.nc. */

@@ -17,7 +17,7 @@ export function parameterUnits(spec: SpecV1): Record<string, { units: string; lo
     else note(h.ppm, 'ppm', `chemical shift of ${h.spin}`);
   }
   spec.relaxation.forEach((m, i) => {
-    const who = m.type === 'csa' ? m.spin : m.spins.join('-');
+    const who = 'spins' in m ? m.spins.join('-') : m.spin;
     note(m.tau_c, 's', `correlation time of ${m.type} ${who}`);
     if (m.spectral_density) {
       note(m.spectral_density.S2, '1', `order parameter S2 of ${m.type} ${who}`);
@@ -29,11 +29,19 @@ export function parameterUnits(spec: SpecV1): Record<string, { units: string; lo
     } else if (m.type === 'random_field') {
       note(m.rms_hz, 'Hz', `random field rms/2pi on ${who}`);
       note(m.kappa, '1', `random-field correlation kappa ${who}`);
-    } else {
-      note(m.delta_ppm, 'ppm', `CSA anisotropy of ${who}`);
+    } else if (m.type === 'csa') {
+      note(m.delta_ppm, 'ppm', `CSA reduced anisotropy delta of ${who}`);
+      note(m.delta_sigma_ppm, 'ppm', `CSA anisotropy Delta-sigma of ${who}`);
       note(m.eta, '1', `CSA asymmetry of ${who}`);
+    } else if (m.type === 'quadrupolar') {
+      note(m.cq_hz, 'Hz', `quadrupolar coupling constant Cq of ${who}`);
+      note(m.eta, '1', `EFG asymmetry of ${who}`);
     }
     void i;
   });
+  for (const c of spec.cross_correlations ?? []) {
+    note(c.angle_deg, 'degree', `angle between ${c.between.join(' and ')}`);
+    note(c.p2, '1', `orientation factor P2 of ${c.between.join(' and ')}`);
+  }
   return out;
 }

@@ -429,6 +429,33 @@ const CASES: readonly Case[] = [
     mentions: ['lipari-szabo needs S2'],
   },
   {
+    name: 'cross-correlation of mechanisms with different spectral densities',
+    yaml: mutate(
+      [DIPOLAR, `${DIPOLAR}\n  - { type: csa, spin: a, delta_ppm: 5, tau_c: 1e-11 }`],
+      ['outputs: [', 'cross_correlations: [{ between: ["dipolar(a,b)", "csa(a)"], angle_deg: 20 }]\noutputs: ['],
+    ),
+    path: 'cross_correlations[0].between',
+    mentions: ['different spectral densities', 'tau_c "tau_c"', 'tau_c 1e-11'],
+  },
+  {
+    name: 'cross-correlation with a random field',
+    yaml: mutate(['outputs: [', 'cross_correlations: [{ between: ["dipolar(a,b)", "random_field(a,b)"], p2: 0.5 }]\noutputs: [']),
+    path: 'cross_correlations[0].between[1]',
+    mentions: ['only rank-2 mechanisms'],
+  },
+  {
+    name: 'quadrupolar relaxation of a spin 1/2',
+    yaml: mutate([DIPOLAR, `${DIPOLAR}\n  - { type: quadrupolar, spin: a, cq_hz: 1e5, tau_c: tau_c }`]),
+    path: 'relaxation[1].spin',
+    mentions: ['needs a spin >= 1', 'spin 0.5'],
+  },
+  {
+    name: 'CSA with both delta_ppm and delta_sigma_ppm',
+    yaml: mutate([DIPOLAR, `${DIPOLAR}\n  - { type: csa, spin: a, delta_ppm: 5, delta_sigma_ppm: 7.5, tau_c: tau_c }`]),
+    path: 'relaxation[1]',
+    mentions: ['exactly one of delta_ppm', 'delta_sigma_ppm', 'got both'],
+  },
+  {
     name: 'spin system too large (7 spins 1/2)',
     yaml: mutate([SPIN_B, [SPIN_B, ...['c', 'd', 'e', 'f', 'g'].map((id) => `  - { id: ${id}, isotope: 1H }`)].join('\n')]),
     path: 'spins',

@@ -9,7 +9,7 @@ export interface PointCommandOptions {
   readonly contributions?: boolean;
 }
 
-export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout): void {
+export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): void {
   const sets = parseSets(opts.set ?? []);
   const checked = loadSpecFile(specPath, (raw) => applyOverrides(raw, sets));
   checkOverridesUsed(sets, checked.usedParameters, specPath);
@@ -21,6 +21,7 @@ export function pointCommand(specPath: string, opts: PointCommandOptions, out: N
   const result = evaluatePoint(problem, params, thermal, { contributions: wantContrib && problem.times.length > 0 });
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
   else out.write(formatPoint(result, checked.spec.name ?? specPath, checked.thermalizations.length > 1));
+  for (const w of [...checked.warnings, ...(result.warnings ?? [])]) err.write(`relaxmap: warning: ${w}\n`);
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : String(v));
