@@ -199,13 +199,15 @@ export class TfjsBackend implements EngineBackend {
 
   evaluate(chunk: Chunk): Promise<ChunkResult> {
     if (this.closed) return Promise.reject(new EngineError(`${this.name} backend is closed`));
-    let state: VariantState;
-    try {
-      state = this.variant(chunk.variant);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (state.kind === 'fused' && state.gpu) return this.enqueue(chunk);
+    // a variant's tables become tensors of the backend active when it is built: ours
+    return serialised(async () => {
+      await this.activate();
+      return this.variant(chunk.variant);
+    }).then((state) => (state.kind === 'fused' && state.gpu ? this.enqueue(chunk) : this.evaluateHere(state, chunk)));
+  }
+
+  /** Every path but the WebGPU fused one: the chunk alone, in this thread. */
+  private evaluateHere(state: VariantState, chunk: Chunk): Promise<ChunkResult> {
     return serialised(async () => {
       await this.activate();
       const out = chunkViews(chunkShape(this.job, chunk.count));
