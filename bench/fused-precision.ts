@@ -10,8 +10,8 @@
  *   npx tsx bench/fused-precision.ts [--grouping auto|folded|by-axes|terms] [--max-points N]
  *
  * Sweeps: the 1H-1H-13C singlet sweep (256 points, r = 12; log and uniform time grids; four
- * thermalization models), every example in sweeps/, and ../shared/bench/dnp-e3h.yaml when
- * present. The per-point path (parameter-dependent eigenbasis) is float64 only and skipped.
+ * thermalization models), every example in sweeps/, and the second standard benchmark
+ * (bench/baseline/dnp-e3h.yaml). The per-point path (parameter-dependent eigenbasis) is float64 only and skipped.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,5 +85,5 @@ for (const thermal of ['rodin-abergel', 'bengs-levitt', 'high-temperature', 'inh
   for (const time of ['{ log: [1e-3, 100], points: 25 }', '{ stop: 100, points: 26 }']) measure(`hhc-singlet ${time}`, jobOf(HHC_SINGLET(thermal, time), 'hhc'));
 }
 for (const f of readdirSync('sweeps').filter((x) => x.endsWith('.yaml') && x !== 'hhc-singlet.yaml')) measure(f, jobOf(readFileSync(join('sweeps', f), 'utf8'), f));
-const e3h = join('..', 'shared', 'bench', 'dnp-e3h.yaml');
+const e3h = join('bench', 'baseline', 'dnp-e3h.yaml');
 if (existsSync(e3h)) measure('dnp-e3h', jobOf(readFileSync(e3h, 'utf8'), e3h));

@@ -6,8 +6,11 @@
 
 // spec
 export { parseSpecText, loadSpecFile, validateSpecObject, type LoadedSpec } from './spec/load.js';
+export { loadSpec, specSource, type SpecInput, type SpecObject, type SpecSource } from './spec/input.js';
+export type { CheckedSpec, InitialSpec, Output } from './spec/semantic.js';
 export { SpecError, UsageError, type SpecIssue } from './spec/errors.js';
 export { specSchema, type SpecV1 } from './spec/schema.js';
+export { specJsonSchema } from './spec/json-schema.js';
 export { buildProblem, systemDescription, baseParameters } from './spec/resolve.js';
 export { parseSets, applyOverrides, type Override } from './spec/overrides.js';
 
@@ -34,7 +37,9 @@ export { HIGH_TEMPERATURE_BOUND, beyondHighTemperature, outsideSpectrum, spectra
 export { HBAR, KB, betaOf } from './physics/constants.js';
 
 // one point, float64
-export { evaluatePoint, projectionRate, propagate, type PointResult, type ContributionSeries } from './evaluate/point.js';
+export { projectionRate, propagate, type PointResult, type PointOptions, type ContributionSeries } from './evaluate/point.js';
+// evaluatePoint checks its parameter values and model against the problem's spec (SpecError)
+export { evaluatePoint, checkPointInputs, point, type PointRequest, type SpecPointResult } from './api/point.js';
 export { ModeExtractor } from './evaluate/mode-extractor.js';
 export type { Problem, InitialState, Observable, TimeGrid } from './evaluate/problem.js';
 
@@ -54,7 +59,12 @@ export { flagUnphysical } from './engine/unphysical.js';
 // sweeps
 export { buildGrid, pointParams, totalPoints, type SweepGrid } from './sweep/grid.js';
 export { makePlan, type RunPlan } from './sweep/plan.js';
-export { runSweep, type RunOptions, type RunSummary } from './sweep/executor.js';
+export { runSweep, type RunOptions, type RunSummary, type Shard } from './sweep/executor.js';
 export { mergeShards } from './sweep/merge.js';
-export { writeNetcdf, readNetcdf, createNetcdf } from './io/netcdf.js';
+export { writeNetcdf, readNetcdf, createNetcdf, type NcDataset, type NcDimension, type NcVariable, type NcStringVariable, type NcDtype } from './io/netcdf.js';
+
+// results: reading run directories, figures, report
+export { loadRunDirectory, type RunData, type RunFile, type Field, type Dim, type TermInfo, type ContributionsFile } from './plot/run-directory.js';
+export { plotRunDirectory, buildFigures, type PlotOptions, type PlotResult, type FigureFormat } from './plot/index.js';
+export { writeReport, type ReportOptions, type ReportResult } from './report/index.js';
 export { VERSION } from './version.js';

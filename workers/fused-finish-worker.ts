@@ -30,8 +30,8 @@ function kernelsOf(variant: number): FinishKernels {
   k = {
     nObs: lean.cp.nObs,
     wantRates: setup.want.rates,
-    side: new F64Kernel(lean.cp, lean.tables, { rates: false, modes: setup.want.modes, trajectories: false }),
-    full: new F64Kernel(lean.cp, lean.tables, setup.want),
+    side: new F64Kernel(lean.cp, lean.tables, { rates: false, modes: setup.want.modes, trajectories: false }, lean.sym),
+    full: new F64Kernel(lean.cp, lean.tables, setup.want, lean.sym),
   };
   kernels.set(variant, k);
   return k;

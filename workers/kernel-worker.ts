@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { chunkViews, type ChunkShape, type Want } from '../src/engine/chunk.js';
+import { addKernelCounters, emptyKernelCounters } from '../src/evaluate/route-counters.js';
 import { F64Kernel } from '../src/engine/f64-kernel.js';
 import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
 import type { LoadedSpec } from '../src/spec/load.js';
@@ -44,7 +45,7 @@ async function kernelOf(variant: number): Promise<ChunkKernel> {
   if (hit) return hit;
   let k: ChunkKernel;
   const lean = setup.lean?.[variant];
-  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want);
+  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want, lean.sym);
   else {
     if (!fallback) {
       const { buildJob, kernelFor } = await import('../src/engine/job.js');
@@ -69,6 +70,15 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   }
   const k = await kernelOf(task.variant);
   const out = chunkViews({ ...setup.shape, count: task.count });
+  const before = k.counters ? { ...k.counters } : emptyKernelCounters();
   k.run(task.start, task.count, out);
-  return Piscina.move(out.buffer.buffer as ArrayBuffer);
+  // the routes this chunk took (the difference of the kernel's running counters)
+  const counters = emptyKernelCounters();
+  if (k.counters) {
+    addKernelCounters(counters, k.counters);
+    for (const key of Object.keys(counters) as Array<keyof typeof counters>) counters[key] -= before[key];
+  }
+  const buffer = out.buffer.buffer as ArrayBuffer;
+  // the buffer is transferred, the counters cloned (piscina's Transferable interface)
+  return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters } } as never);
 }

@@ -36,10 +36,10 @@ const say = (s: string): void => {
   process.stderr.write(`device-bench: ${s}\n`);
 };
 
-// the spec beside this script (bench/gpu/dnp-e3h.yaml), from source or from dist/
+// the second standard benchmark's spec (bench/baseline/dnp-e3h.yaml), from source or from dist/
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..', '..') : join(here, '..', '..');
-const e3h = readFileSync(join(repo, 'bench', 'gpu', 'dnp-e3h.yaml'), 'utf8');
+const e3h = readFileSync(join(repo, 'bench', 'baseline', 'dnp-e3h.yaml'), 'utf8');
 const e3hLarge = e3h.replace('T: { log: [1, 100], points: 32 }', 'T: { log: [1, 100], points: 128 }').replace('B0: { lin: [3.4, 14.1], points: 8 }', 'B0: { lin: [3.4, 14.1], points: 32 }');
 
 interface Run {

@@ -14,6 +14,7 @@ node bin/relaxmap.js plot "$tmp/nh-trosy" --format png --at tau_c=1e-8 > /dev/nu
 cp "$tmp/paper-figures/figures/contributions_Mz.png" docs/figures/fig1-contributions-Mz.png
 cp "$tmp/paper-figures/figures/contributions_singlet.png" docs/figures/fig2-contributions-singlet.png
 cp "$tmp/field-map/figures/rate_Mz.png" docs/figures/field-map-rate-Mz.png
+cp "$tmp/field-map/figures/nmrd_Mz.png" docs/figures/field-map-nmrd-Mz.png
 cp "$tmp/paper-eq77/figures/traj_Mz.png" docs/figures/eq77-trajectories.png
 cp "$tmp/dnp-lowT/figures/ss_over_boltzmann_Hz.png" docs/figures/dnp-ss-over-boltzmann-Hz.png
 cp "$tmp/nh-trosy/figures/rate_trosy.png" docs/figures/nh-trosy-rate.png

@@ -6,9 +6,10 @@ import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { planCommand, type PlanCommandOptions } from './commands/plan.js';
 import { mergeShards } from '../sweep/merge.js';
 import { benchCommand, type BenchOptions } from './commands/bench.js';
-import { plotCommand, type PlotCommandOptions } from './commands/plot.js';
-import { reportCommand, type ReportCommandOptions } from './commands/report.js';
+import type { PlotCommandOptions } from './commands/plot.js';
+import type { ReportCommandOptions } from './commands/report.js';
 import { VERSION } from '../version.js';
+import { specJsonSchemaText } from '../spec/json-schema.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .description('evaluate one parameter point (the spec\'s parameters:, changed with --set) in float64')
     .argument('<spec>', 'sweep spec (YAML)')
     .option('--set <name=value>', 'set a parameter (repeatable); thermalization=<model> picks a model', collect, [])
-    .option('--json', 'print the result as JSON (interface.md section 3)')
+    .option('--json', 'print the result as JSON (docs/interface.md section 3)')
     .option('--contributions', 'include d<O>/dt split by mechanism, mu and dc/thermal part')
     .action((spec: string, opts: { set: string[]; json?: boolean; contributions?: boolean }) => pointCommand(spec, opts));
 
@@ -80,14 +81,15 @@ export function buildProgram(): Command {
     .option('--y <dim>', 'heatmap y axis (default: the second numeric sweep dimension)')
     .option('--format <list>', 'png, svg or png,svg', 'png,svg')
     .option('--at <name=value>', 'fix a dimension at a label or the nearest value (repeatable)', collect, [])
-    .action(async (dir: string, opts: PlotCommandOptions) => plotCommand(dir, opts));
+    // figures and the report load vega and plotly: only when asked for (every other command starts faster)
+    .action(async (dir: string, opts: PlotCommandOptions) => (await import('./commands/plot.js')).plotCommand(dir, opts));
 
   program
     .command('report')
     .description('a self-contained interactive report.html of a run directory (works offline)')
     .argument('<dir>', 'a finished run directory')
     .option('--out <file>', 'output file (default DIR/report.html)')
-    .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
+    .action(async (dir: string, opts: ReportCommandOptions) => (await import('./commands/report.js')).reportCommand(dir, opts));
 
   program
     .command('bench')
@@ -100,8 +102,19 @@ export function buildProgram(): Command {
     .option('--grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the main benchmark', '64,64,4,4,128')
     .option('--rates-grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the rates-only benchmark', '256,256,4,4,2')
     .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
+    .option('--e3h-grid <NT,NB0>', 'grid of the dnp-e3h benchmark', '32,8')
+    .option('--e3h-backends <list>', 'backends of the dnp-e3h benchmark', 'inline,auto')
+    .option('--no-e3h', 'skip the dnp-e3h benchmark')
+    .option('--no-plan-check', 'skip relaxmap plan against relaxmap run on sweeps/ and dnp-e3h')
     .option('--engine-only <backend>', 'internal: one engine run, JSON with peak RSS')
     .action(async (opts: BenchOptions) => benchCommand(opts));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the spec format (for editors: docs/spec.md, "Editor support")')
+    .action(() => {
+      process.stdout.write(specJsonSchemaText());
+    });
 
   program
     .command('validate')

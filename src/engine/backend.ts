@@ -1,3 +1,4 @@
+import { emptyKernelCounters, type KernelCounters } from '../evaluate/route-counters.js';
 import type { Chunk, ChunkResult } from './chunk.js';
 
 /** Counters a backend keeps over a run (reported in run.json). */
@@ -11,6 +12,8 @@ export interface BackendStats {
   precisionRecomputed: number;
   /** Largest relative float32 error seen on checked points. */
   precisionMaxError: number;
+  /** How the float64 kernels evaluated their points (routes and trajectory paths). */
+  kernel: KernelCounters;
   /** Tensor backends: what crossed between host and device, and where the time went. */
   device?: DeviceStats;
 }
@@ -45,6 +48,8 @@ export interface DeviceStats {
   chunk_times: ChunkTiming[];
 }
 
+export { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../evaluate/route-counters.js';
+
 /**
  * One way of evaluating chunks of a job. Every backend returns the same ChunkResult
  * layout, so the sweep executor does not care which one ran.
@@ -63,7 +68,7 @@ export interface EngineBackend {
 }
 
 export function emptyStats(): BackendStats {
-  return { chunks: 0, points: 0, retries: 0, precisionChecked: 0, precisionRecomputed: 0, precisionMaxError: 0 };
+  return { chunks: 0, points: 0, retries: 0, precisionChecked: 0, precisionRecomputed: 0, precisionMaxError: 0, kernel: emptyKernelCounters() };
 }
 
 /** A failure of the engine itself (not of the input): exit code 1 with this message. */

@@ -3,7 +3,7 @@ import type { GeneratorModel, CompactTerm } from '../physics/generator-model.js'
 import type { PointBatch } from '../physics/scalar.js';
 import { spectralBatch, spectralDeps, type SpectralDensity } from '../physics/spectral-density.js';
 import { TEMPERATURE } from '../physics/system-description.js';
-import { evenDependsOnTemperature, evenPart, hasThermalPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
+import { balancedFactors, evenDependsOnTemperature, evenPart, hasThermalPart, oddPart, type ThermalModel } from '../physics/thermalization.js';
 import type { GridDim, SweepGrid } from '../sweep/grid.js';
 
 /**
@@ -114,8 +114,13 @@ export class CoefficientTables {
   readonly populationTables: { readonly thermal: number; readonly inverted: number | undefined };
   readonly nStates: number;
   readonly nTerms: number;
+  /**
+   * Symmetric route of the detailed-balance models: table ids of f(x), f(-x) and
+   * g(x) = sqrt(f(x) f(-x)) per frequency index, [3 f + 0..2] (-1 where not tabulated).
+   */
+  readonly balancedIndex: Int32Array;
 
-  constructor(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, thermal: ThermalModel, options: { inverted?: boolean } = {}) {
+  constructor(model: GeneratorModel, compact: readonly CompactTerm[], grid: SweepGrid, thermal: ThermalModel, options: { inverted?: boolean; balanced?: readonly number[] } = {}) {
     this.grid = grid;
     this.thermal = thermal;
     this.nTerms = compact.length;
@@ -159,6 +164,27 @@ export class CoefficientTables {
       this.termTables[3 * k + 1] = jid;
       this.termTables[3 * k + 2] = tid;
     });
+    this.balancedIndex = new Int32Array(3 * model.frequencies.length).fill(-1);
+    for (const f of options.balanced ?? []) {
+      if (this.balancedIndex[3 * f] !== -1) continue;
+      const fdeps = frequencyDeps(model, f);
+      for (let part = 0; part < 3; part++) {
+        this.balancedIndex[3 * f + part] = add(`bal${part}|${f}`, () =>
+          tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
+            const w = frequencyBatch(model, f, b);
+            const temps = b.columns[TEMPERATURE];
+            const out = new Float64Array(b.size);
+            const three = new Float64Array(3);
+            for (let i = 0; i < b.size; i++) {
+              const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+              balancedFactors(thermal, betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)), three);
+              out[i] = three[part] as number;
+            }
+            return out;
+          }, 1, batches),
+        );
+      }
+    }
     const es = model.eigen;
     if (!es) throw new Error('coefficient tables exist only on the fixed-basis path');
     const nStates = es.dim;

@@ -5,7 +5,10 @@ import type { ThermalModel } from '../physics/thermalization.js';
 import type { CompiledProblem } from './compiled-problem.js';
 import { type CoefficientTables, type FactorTable, TableCursor } from './coefficient-tables.js';
 import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.js';
+import { emptyKernelCounters, type KernelCounters } from './backend.js';
 import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
+import type { SymmetricForm } from '../evaluate/symmetric-form.js';
+import { SymmetricModes } from '../evaluate/symmetric-modes.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -17,11 +20,21 @@ function uniformStep(times: Float64Array): number | undefined {
   return dt;
 }
 
+/** Largest reduced dimension for which a uniform grid is stepped with one propagator when no modes are wanted. */
+export const MAX_STEPPED_R = 6;
+
 /**
  * Float64 evaluation of many grid points of one spec and thermal model. Every buffer is
  * allocated in the constructor; the per-point loop only reads tables and writes into the
  * caller's result views. This is the worker pool's kernel and the reference the float32
  * tensor path is checked against.
+ *
+ * Routes per point: with a symmetric form (detailed-balance models, the double commutator)
+ * the modes come from a symmetric eigen-decomposition; otherwise from the general one. Any
+ * time grid is then evaluated from the modes. A uniform grid without wanted modes and a
+ * small reduced dimension (the pair benchmark) is stepped with one exponential instead; one
+ * matrix exponential per interval is left only for a general generator whose eigenbasis
+ * fails the reproduction test (counted in `counters`).
  */
 export class F64Kernel {
   private readonly cp: CompiledProblem;
@@ -51,8 +64,15 @@ export class F64Kernel {
   private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
   private readonly obsCarried: Float64Array;
+  private readonly sym: SymmetricModes | undefined;
+  /** Symmetric route, weighted: per group, table ids of s, J and the three balanced factors. */
+  private readonly groupTables: Int32Array;
+  private readonly initialObs: Float64Array;
+  private readonly initialScale: Float64Array;
+  /** Routes taken so far (reported in run.json through the backend's stats). */
+  readonly counters: KernelCounters = emptyKernelCounters();
 
-  constructor(cp: CompiledProblem, tables: CoefficientTables, want: Want) {
+  constructor(cp: CompiledProblem, tables: CoefficientTables, want: Want, sym?: SymmetricForm) {
     if (tables.nTerms !== cp.nTerms) throw new Error('coefficient tables and compiled problem disagree on the number of terms');
     this.cp = cp;
     this.tables = tables;
@@ -94,6 +114,21 @@ export class F64Kernel {
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
     this.obsCarried = new Float64Array(cp.nObs * r);
+    this.initialObs = new Float64Array(cp.nObs);
+    this.initialScale = new Float64Array(cp.nObs);
+    this.groupTables = new Int32Array(sym ? 5 * sym.groupTerm.length : 0);
+    if (sym && sym.r === r) {
+      let ok = true;
+      if (sym.route === 'weighted') {
+        sym.groupTerm.forEach((k, g) => {
+          const f = sym.groupFrequency[g] as number;
+          const ids = [tables.termTables[3 * k] as number, tables.termTables[3 * k + 1] as number, ...[0, 1, 2].map((part) => tables.balancedIndex[3 * f + part] ?? -1)];
+          if (ids.some((x) => x < 0)) ok = false;
+          this.groupTables.set(ids, 5 * g);
+        });
+      }
+      this.sym = ok ? new SymmetricModes(sym, cp.nObs, cp.nStates) : undefined;
+    } else this.sym = undefined;
   }
 
   /** Evaluate `count` points from per-model flat index `start`, writing point j into row offset + j of `out`. */
@@ -293,34 +328,17 @@ export class F64Kernel {
 
   private point(out: ChunkResult, row: number): void {
     const cp = this.cp;
-    const { r, g, coef } = this;
+    const { r, coef } = this;
     const nObs = cp.nObs;
-    const { nModes, nTimes } = out.shape;
-    let flags = 0;
+    const { nTimes } = out.shape;
     this.fillCoefficients(coef);
 
-    // generator (not needed for projection rates alone, the rates-only sweeps)
-    const dynamics = this.want.modes || (this.want.trajectories && nTimes > 0);
-    if (dynamics) {
-      g.fill(0);
-      const { nzTerm, nzElem, nzVal } = this;
-      for (let z = 0; z < nzVal.length; z++) {
-        const e = nzElem[z] as number;
-        g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
-      }
-    }
-
-    // Boltzmann values (and the inhomogeneous source)
+    // Boltzmann values
     this.populations(1, this.pops);
     for (let o = 0; o < nObs; o++) {
       let b = 0;
       for (let i = 0; i < cp.nStates; i++) b += (this.pops[i] as number) * (cp.boltzmannWeights[i * nObs + o] as number);
       out.boltzmann[row * nObs + o] = b;
-    }
-    if (dynamics && this.thermal === 'inhomogeneous') {
-      this.stateFromPopulations(this.pops, this.rho);
-      matvec(g, this.rho, this.tmp, r);
-      for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
     }
 
     // projection rates
@@ -332,60 +350,134 @@ export class F64Kernel {
       }
     }
 
-    if (!dynamics) {
-      out.flags[row] = flags;
+    const wantTraj = this.want.trajectories && nTimes > 0;
+    if (!this.want.modes && !wantTraj) {
+      out.flags[row] = 0;
       return;
     }
+    if (!cp.initialFixed) this.populations(cp.initialSign === -1 ? -1 : 1, this.popsInit);
+    // a uniform grid without modes on a tiny system: one exponential, then r x r steps
+    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && r <= MAX_STEPPED_R;
+    if (this.sym && !stepped && this.symmetricPoint(out, row)) return;
+    out.flags[row] = this.generalPoint(out, row);
+  }
 
-    // initial state
+  /** Modes from the symmetric form; false when the form cannot take this point (the general route then does). */
+  private symmetricPoint(out: ChunkResult, row: number): boolean {
+    const sm = this.sym as SymmetricModes;
+    const form = sm.form;
+    const cp = this.cp;
+    const r = this.r;
+    if (form.route === 'weighted') {
+      const idx = this.cursor.index;
+      const data = this.tableData;
+      const gt = this.groupTables;
+      const c = sm.coef;
+      for (let q = 0; q < form.groupTerm.length; q++) {
+        const ts = gt[5 * q] as number;
+        const tj = gt[5 * q + 1] as number;
+        const sj = ((data[ts] as Float64Array)[idx[ts] as number] as number) * ((data[tj] as Float64Array)[idx[tj] as number] as number);
+        for (let part = 0; part < 3; part++) {
+          const t = gt[5 * q + 2 + part] as number;
+          c[3 * q + part] = sj * ((data[t] as Float64Array)[idx[t] as number] as number);
+        }
+      }
+    } else sm.coef.set(this.coef);
+    sm.pops.set(this.pops);
+    const rho0 = sm.rho0;
+    if (form.initialFixed) rho0.set(form.initialFixed);
+    else {
+      rho0.fill(0);
+      for (let s = 0; s < cp.nStates; s++) {
+        const p = this.popsInit[s] as number;
+        if (p === 0) continue;
+        for (let j = 0; j < r; j++) rho0[j] = (rho0[j] as number) + p * (form.projectors[s * r + j] as number);
+      }
+    }
+    const me = this.modes;
+    if (!sm.evaluate(me)) return false;
+    this.counters.symmetric++;
+    let flags = 0;
+    if (this.want.trajectories && out.shape.nTimes > 0) {
+      this.trajectoryFromModes(out, row);
+      this.counters.trajectoriesFromModes++;
+    }
+    if (this.want.modes) flags |= this.writeModes(out, row, true);
+    out.flags[row] = flags;
+    return true;
+  }
+
+  /** Modes (and trajectories) from the generator in reduced coordinates; returns flag bits. */
+  private generalPoint(out: ChunkResult, row: number): number {
+    const cp = this.cp;
+    const { r, g, coef } = this;
+    const { nTimes } = out.shape;
+    let flags = 0;
+    g.fill(0);
+    const { nzTerm, nzElem, nzVal } = this;
+    for (let z = 0; z < nzVal.length; z++) {
+      const e = nzElem[z] as number;
+      g[e] = (g[e] as number) + (coef[nzTerm[z] as number] as number) * (nzVal[z] as number);
+    }
+    if (this.thermal === 'inhomogeneous') {
+      // the source -sqrt(d) G sigma_eq in the identity column
+      this.stateFromPopulations(this.pops, this.rho);
+      matvec(g, this.rho, this.tmp, r);
+      for (let i = 0; i < r; i++) g[i * r] = (g[i * r] as number) - this.sqrtD * (this.tmp[i] as number);
+    }
     const rho0 = this.rho0;
     if (cp.initialFixed) rho0.set(cp.initialFixed);
-    else {
-      this.populations(cp.initialSign === -1 ? -1 : 1, this.popsInit);
-      this.stateFromPopulations(this.popsInit, rho0);
-    }
+    else this.stateFromPopulations(this.popsInit, rho0);
 
-    // modes first: a non-uniform time grid is evaluated from them when they are well
-    // conditioned (one decomposition instead of one matrix exponential per interval)
     const wantTraj = this.want.trajectories && nTimes > 0;
     const needModes = this.want.modes || (wantTraj && this.dt === undefined);
     const me = this.modes;
     const modesOk = needModes ? me.extract(g, rho0, cp.observables) : false;
+    if (needModes) this.counters.general++;
     if (wantTraj) {
-      if (this.dt === undefined && modesOk && !me.oscillating && this.modesReproduce(rho0)) this.trajectoryFromModes(out, row);
-      else flags |= this.trajectory(out, row);
-    }
-
-    if (this.want.modes) {
-      const ok = modesOk;
-      const eig = out.eigenrates;
-      const amp = out.amplitudes;
-      if (!ok) {
-        flags |= FLAG_MODES_FAILED | FLAG_NONFINITE;
-        for (let q = 0; q < nModes; q++) eig[row * nModes + q] = NaN;
-        for (let q = 0; q < nObs * nModes; q++) amp[row * nObs * nModes + q] = NaN;
-        for (let o = 0; o < nObs; o++) out.steady[row * nObs + o] = NaN;
+      if (this.dt !== undefined) {
+        flags |= this.trajectory(out, row);
+        this.counters.trajectoriesByStep++;
+      } else if (modesOk && this.modesReproduce(rho0)) {
+        this.trajectoryFromModes(out, row);
+        this.counters.trajectoriesFromModes++;
       } else {
-        const count = Math.min(me.modeCount, nModes);
-        for (let q = 0; q < nModes; q++) eig[row * nModes + q] = q < count ? (me.rates[q] as number) : NaN;
-        for (let o = 0; o < nObs; o++) {
-          out.steady[row * nObs + o] = me.steady[o] as number;
-          for (let q = 0; q < nModes; q++) amp[(row * nObs + o) * nModes + q] = q < count ? (me.amplitudes[q * nObs + o] as number) : NaN;
-        }
-        if (me.oscillating) flags |= FLAG_OSCILLATING;
-        if (count > 0 && (me.rates[0] as number) < 1e-12 * me.norm) flags |= FLAG_STIFF;
+        flags |= this.trajectory(out, row);
+        this.counters.trajectoriesPerInterval++;
       }
     }
-    out.flags[row] = flags;
+    if (this.want.modes) flags |= this.writeModes(out, row, modesOk);
+    return flags;
   }
 
-  /**
-   * The modes reproduce <O>(0) = o . rho0 for every observable (ss + sum_k a_k): the test that
-   * the eigenvector basis is well conditioned enough to evaluate <O>(t) from it.
-   */
+  /** Eigenrates, amplitudes and steady state of the last decomposition into the outputs; flag bits. */
+  private writeModes(out: ChunkResult, row: number, ok: boolean): number {
+    const nObs = this.cp.nObs;
+    const nModes = out.shape.nModes;
+    const me = this.modes;
+    const eig = out.eigenrates;
+    const amp = out.amplitudes;
+    if (!ok) {
+      for (let q = 0; q < nModes; q++) eig[row * nModes + q] = NaN;
+      for (let q = 0; q < nObs * nModes; q++) amp[row * nObs * nModes + q] = NaN;
+      for (let o = 0; o < nObs; o++) out.steady[row * nObs + o] = NaN;
+      return FLAG_MODES_FAILED | FLAG_NONFINITE;
+    }
+    let flags = 0;
+    const count = Math.min(me.modeCount, nModes);
+    for (let q = 0; q < nModes; q++) eig[row * nModes + q] = q < count ? (me.rates[q] as number) : NaN;
+    for (let o = 0; o < nObs; o++) {
+      out.steady[row * nObs + o] = me.steady[o] as number;
+      for (let q = 0; q < nModes; q++) amp[(row * nObs + o) * nModes + q] = q < count ? (me.amplitudes[q * nObs + o] as number) : NaN;
+    }
+    if (me.oscillating) flags |= FLAG_OSCILLATING;
+    if (count > 0 && (me.rates[0] as number) < 1e-12 * me.norm) flags |= FLAG_STIFF;
+    return flags;
+  }
+
+  /** The decomposition reproduces <O>(0) = o . rho0 (ModeExtractor.reproduces): modes may evaluate <O>(t). */
   private modesReproduce(rho0: Float64Array): boolean {
     const cp = this.cp;
-    const me = this.modes;
     const r = this.r;
     for (let o = 0; o < cp.nObs; o++) {
       let exact = 0;
@@ -395,14 +487,18 @@ export class F64Kernel {
         exact += x;
         scale += Math.abs(x);
       }
-      let sum = me.steady[o] as number;
-      for (let q = 0; q < me.modeCount; q++) sum += me.amplitudes[q * cp.nObs + o] as number;
-      if (!(Math.abs(sum - exact) <= 1e-10 * scale)) return false;
+      this.initialObs[o] = exact;
+      this.initialScale[o] = scale;
     }
-    return true;
+    return this.modes.reproduces(this.initialObs, this.initialScale);
   }
 
-  /** <O>(t) = ss + sum_k a_k exp(-lambda_k t): one decomposition serves any time grid. */
+  /**
+   * <O>(t) = ss + sum_k exp(-g_k t) (re_k cos w_k t - im_k sin w_k t): one decomposition
+   * serves any time grid. Terms below exp(-50) of their amplitude are not evaluated (a fast
+   * mode on a log grid is spent after a few points); a uniform grid from 0 multiplies by
+   * exp(-g dt) instead of calling exp.
+   */
   private trajectoryFromModes(out: ChunkResult, row: number): void {
     const cp = this.cp;
     const me = this.modes;
@@ -415,13 +511,54 @@ export class F64Kernel {
       const ss = me.steady[o] as number;
       for (let k = 0; k < nT; k++) traj[base + o * nT + k] = ss;
     }
-    for (let q = 0; q < me.modeCount; q++) {
-      const rate = me.rates[q] as number;
-      for (let k = 0; k < nT; k++) {
-        const e = Math.exp(-rate * (times[k] as number));
-        for (let o = 0; o < nObs; o++) {
-          const j = base + o * nT + k;
-          traj[j] = (traj[j] as number) + (me.amplitudes[q * nObs + o] as number) * e;
+    const dt = this.dt;
+    // modes below 1e-17 of every observable's scale change no digit of the trajectory
+    const scale = this.initialScale;
+    for (let o = 0; o < nObs; o++) {
+      let sc = Math.abs(me.steady[o] as number);
+      for (let q = 0; q < me.trajCount; q++) sc += Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
+      scale[o] = 1e-17 * sc;
+    }
+    for (let q = 0; q < me.trajCount; q++) {
+      let needed = false;
+      for (let o = 0; o < nObs && !needed; o++) needed = Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
+      if (!needed) continue;
+      const rate = me.trajRate[q] as number;
+      const freq = me.trajFreq[q] as number;
+      if (freq === 0) {
+        if (dt !== undefined) {
+          const z = Math.exp(-rate * dt);
+          let e = 1;
+          for (let k = 0; k < nT && e > 1e-22; k++) {
+            for (let o = 0; o < nObs; o++) {
+              const j = base + o * nT + k;
+              traj[j] = (traj[j] as number) + (me.trajAmpRe[q * nObs + o] as number) * e;
+            }
+            e *= z;
+          }
+        } else {
+          for (let k = 0; k < nT; k++) {
+            const x = rate * (times[k] as number);
+            if (x > 50) break;
+            const e = Math.exp(-x);
+            for (let o = 0; o < nObs; o++) {
+              const j = base + o * nT + k;
+              traj[j] = (traj[j] as number) + (me.trajAmpRe[q * nObs + o] as number) * e;
+            }
+          }
+        }
+      } else {
+        for (let k = 0; k < nT; k++) {
+          const t = times[k] as number;
+          const x = rate * t;
+          if (x > 50) break;
+          const e = Math.exp(-x);
+          const c = e * Math.cos(freq * t);
+          const sn = e * Math.sin(freq * t);
+          for (let o = 0; o < nObs; o++) {
+            const j = base + o * nT + k;
+            traj[j] = (traj[j] as number) + (me.trajAmpRe[q * nObs + o] as number) * c - (me.trajAmpIm[q * nObs + o] as number) * sn;
+          }
         }
       }
     }
@@ -459,6 +596,7 @@ export class F64Kernel {
         if (!(Math.abs(dt - stepPrev) <= 1e-12 * dt)) {
           propagator.step(dt, prop);
           stepPrev = dt;
+          this.counters.intervalExponentials++;
         }
         matvec(prop, s, next, r);
         // the identity coordinate is constant for a trace-preserving generator: keep it exact

@@ -1,4 +1,4 @@
-import { emptyStats, type BackendStats, type EngineBackend } from './backend.js';
+import { addKernelCounters, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
 import type { Chunk, ChunkResult } from './chunk.js';
 import { InlineBackend } from './inline-backend.js';
 import type { Job } from './job.js';
@@ -58,6 +58,8 @@ export class HybridBackend implements EngineBackend {
     s.chunks = a.chunks + b.chunks;
     s.points = a.points + b.points;
     s.retries = a.retries;
+    addKernelCounters(s.kernel, a.kernel);
+    addKernelCounters(s.kernel, b.kernel);
     return s;
   }
 

@@ -1,4 +1,4 @@
-import { emptyStats, type BackendStats, type EngineBackend } from './backend.js';
+import { addKernelCounters, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
 
@@ -29,7 +29,9 @@ export class InlineBackend implements EngineBackend {
   }
 
   stats(): BackendStats {
-    return { ...this.counters };
+    const s = { ...this.counters, kernel: { ...this.counters.kernel } };
+    for (const k of this.kernels.values()) if (k.counters) addKernelCounters(s.kernel, k.counters);
+    return s;
   }
 
   close(): Promise<void> {

@@ -8,7 +8,9 @@ import { buildGrid, pointParams, type SweepGrid } from '../sweep/grid.js';
 import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, FLAG_UNPHYSICAL, type Want } from './chunk.js';
 import { CoefficientTables } from './coefficient-tables.js';
 import { compileProblem, type CompiledProblem } from './compiled-problem.js';
+import { emptyKernelCounters, type KernelCounters } from './backend.js';
 import { F64Kernel } from './f64-kernel.js';
+import { buildSymmetricForm, type SymmetricForm } from '../evaluate/symmetric-form.js';
 
 /** What a worker needs to rebuild a job exactly: the spec text and the command-line overrides. */
 export interface JobSource {
@@ -73,12 +75,18 @@ export function chunkShape(job: Job, count: number): ChunkShape {
 /** Evaluates ranges of one variant into chunk results. */
 export interface ChunkKernel {
   run(start: number, count: number, out: ChunkResult, offset?: number): void;
+  /** Routes taken so far. */
+  readonly counters?: KernelCounters;
 }
 
 /** What a float64 kernel of one variant needs: plain, structured-cloneable arrays. */
 export interface KernelData {
   readonly cp: CompiledProblem;
   readonly tables: CoefficientTables;
+  /** Symmetric form of the generator (undefined: the general route), see symmetric-form.ts. */
+  readonly sym?: SymmetricForm | undefined;
+  /** Why the symmetric form does or does not apply. */
+  readonly route?: string;
 }
 
 const kernelDataCache = new WeakMap<Job, Map<number, KernelData>>();
@@ -96,7 +104,11 @@ export function kernelData(job: Job, variant: number): KernelData | undefined {
   }
   let d = cache.get(variant);
   if (!d) {
-    d = { cp, tables: new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal, { inverted: cp.initialSign === -1 }) };
+    // modes (eigenrates, steady states, trajectories on any grid) need the symmetric form
+    const dynamics = job.want.modes || job.want.trajectories;
+    const sf = dynamics ? buildSymmetricForm(job.model, job.problems[v.initial] as Problem, cp, v.thermal) : { form: undefined, why: 'rates only' };
+    const balanced = sf.form?.route === 'weighted' ? Array.from(sf.form.groupFrequency) : [];
+    d = { cp, tables: new CoefficientTables(job.model, job.model.compact, job.grid, v.thermal, { inverted: cp.initialSign === -1, balanced }), sym: sf.form, route: sf.why };
     cache.set(variant, d);
   }
   return d;
@@ -108,13 +120,15 @@ export function kernelFor(job: Job, variant: number): ChunkKernel {
   if (!v) throw new Error(`variant ${variant} out of range`);
   const problem = job.problems[v.initial] as Problem;
   const data = kernelData(job, variant);
-  if (data) return new F64Kernel(data.cp, data.tables, job.want);
+  if (data) return new F64Kernel(data.cp, data.tables, job.want, data.sym);
+  const counters = emptyKernelCounters();
   return {
+    counters,
     run(start, count, out, offset = 0) {
       const { nObs, nModes, nTimes } = out.shape;
       for (let j = 0; j < count; j++) {
         const row = offset + j;
-        const res = evaluatePoint(problem, pointParams(job.grid, start + j), v.thermal, { populations: false });
+        const res = evaluatePoint(problem, pointParams(job.grid, start + j), v.thermal, { populations: false, propagation: 'modes', counters });
         let flags = 0;
         problem.observables.forEach((o, k) => {
           out.rates[row * nObs + k] = res.rates[o.name] as number;

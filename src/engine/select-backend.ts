@@ -43,27 +43,62 @@ export interface AdapterRecord {
 }
 
 export interface Calibration {
-  /** Seconds per point of the float64 kernel, single thread. */
+  /** Seconds per point of the float64 kernel, single thread, on a sample of the real grid. */
   readonly perPoint: number;
   readonly sampled: number;
+  /** Seconds to build every variant's kernel (tables, symmetric forms), paid once per run. */
+  readonly setup: number;
 }
 
 /**
- * Time a small sample of the job on the float64 kernel. The first passes run while the JIT
- * compiles (several times slower); the fastest of a few passes is the steady rate a long
- * run sees.
+ * Points of every variant that represent the grid: all corners of the parameter box (the
+ * stiffest point of a sweep is one of them: lowest temperature, highest field) and evenly
+ * spaced points in between, as (variant, flat index) pairs.
  */
-export function calibrate(job: Job, sample = 256, passes = 4): Calibration {
-  const n = Math.max(1, Math.min(sample, job.grid.pointsPerVariant));
-  const k = kernelFor(job, 0);
-  const out = chunkViews(chunkShape(job, n));
-  let best = Infinity;
-  for (let i = 0; i < passes; i++) {
-    const t0 = performance.now();
-    k.run(0, n, out);
-    best = Math.min(best, (performance.now() - t0) / 1000 / n);
+function samplePoints(job: Job, sample: number): Array<[number, number]> {
+  const g = job.grid;
+  const n = g.pointsPerVariant;
+  const out: Array<[number, number]> = [];
+  const perVariant = Math.max(1, Math.floor(sample / g.variants.length));
+  g.variants.forEach((_, v) => {
+    const seen = new Set<number>();
+    const add = (i: number): void => {
+      if (i >= 0 && i < n && !seen.has(i)) {
+        seen.add(i);
+        out.push([v, i]);
+      }
+    };
+    const d = g.dims.length;
+    for (let mask = 0; mask < 2 ** Math.min(d, 6); mask++) {
+      let flat = 0;
+      g.dims.forEach((dim, k) => (flat += ((mask >> k) & 1 ? dim.length - 1 : 0) * (g.strides[k] as number)));
+      add(flat);
+    }
+    const step = Math.max(1, Math.floor(n / perVariant));
+    for (let i = Math.floor(step / 2); i < n && seen.size < perVariant + 2 ** Math.min(d, 6); i += step) add(i);
+  });
+  return out;
+}
+
+/**
+ * Time the float64 kernel on the real spec: every variant's kernel is built (that is the
+ * per-run setup), then a sample of points spread over the grid, corners included, is
+ * evaluated twice with the spec's outputs and time grid; the second pass (JIT warm) gives the
+ * rate a long run sees.
+ */
+export function calibrate(job: Job, sample = 64): Calibration {
+  const t0 = performance.now();
+  const kernels = job.grid.variants.map((_, v) => kernelFor(job, v));
+  const setup = (performance.now() - t0) / 1000;
+  const pts = samplePoints(job, sample);
+  const out = chunkViews(chunkShape(job, 1));
+  let seconds = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    const t = performance.now();
+    for (const [v, i] of pts) (kernels[v] as ReturnType<typeof kernelFor>).run(i, 1, out);
+    seconds = (performance.now() - t) / 1000;
   }
-  return { perPoint: best, sampled: n };
+  return { perPoint: seconds / Math.max(1, pts.length), sampled: pts.length, setup };
 }
 
 export interface Selection {
@@ -161,9 +196,9 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
       candidates.push({ backend: 'tfjs', chosen: false, reason: `no usable tensor backend: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
-  const cal = calibrate(job, perPointPath ? 4 : 512, perPointPath ? 1 : 4);
-  const inline = points * cal.perPoint;
-  const pool = POOL_STARTUP_S + (points * cal.perPoint) / threads;
+  const cal = calibrate(job, perPointPath ? 4 : 64);
+  const inline = cal.setup + points * cal.perPoint;
+  const pool = cal.setup + POOL_STARTUP_S + (points * cal.perPoint) / threads;
   if (threads > 1 && pool < inline) {
     const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
     candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(1)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });

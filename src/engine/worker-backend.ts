@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { rangeDescription } from '../sweep/grid.js';
-import { EngineError, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
+import { addKernelCounters, EngineError, emptyStats, type BackendStats, type EngineBackend, type KernelCounters } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, kernelData, type Job } from './job.js';
 
@@ -72,8 +72,9 @@ export class WorkerBackend implements EngineBackend {
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const buf = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false })) as ArrayBuffer;
-        const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(buf));
+        const res = (await this.pool.run(attempt === 0 ? task : { ...task, exhaustMemory: false })) as { buffer: ArrayBuffer; counters: KernelCounters };
+        const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(res.buffer));
+        addKernelCounters(this.counters.kernel, res.counters);
         this.counters.chunks++;
         this.counters.points += chunk.count;
         return out;
@@ -90,7 +91,7 @@ export class WorkerBackend implements EngineBackend {
   }
 
   stats(): BackendStats {
-    return { ...this.counters };
+    return { ...this.counters, kernel: { ...this.counters.kernel } };
   }
 
   async close(): Promise<void> {

@@ -5,35 +5,49 @@ import { EigenWorkspace, realEigen, solveEigenvectorSystem } from '../math/real-
  * <O>(t) = <O>_ss + sum_k a_k exp(-lambda_k t). Allocation-free after construction, so the
  * same code serves one-point evaluation and the per-point loops of the batched kernels.
  *
- * - eigenvalues closer than mergeTol * |G|_1 are one (degenerate) mode, amplitudes summed
+ * `extract` decomposes a general G (Hessenberg + Francis QR); the symmetric route of the
+ * detailed-balance models (engine/symmetric-modes.ts) fills the raw modes itself and calls
+ * `finish`, so both routes report modes by the same rules. With rho(G) the spectral radius
+ * (max |eigenvalue|, the same for G and any similar matrix, so the routes agree):
+ * - eigenvalues closer than mergeTol * rho(G) are one (degenerate) mode, amplitudes summed
  *   (the split of a degenerate eigenspace is arbitrary, the sum is not);
- * - |lambda| <= zeroTol * |G|_1 is stationary: those amplitudes form the steady state;
- * - a mode whose excitation |c_k| is below excitationTol times the largest is not
- *   reachable from rho0 and is dropped.
- * Complex pairs (none for the detailed-balance generators relaxmap builds, bar round-off)
- * are reported by their decay rate with the real part of the amplitude, and flagged.
+ * - |lambda| <= zeroTol * rho(G) is stationary: those amplitudes form the steady state;
+ * - a mode is reported when its excitation (the coefficient of the initial deviation from
+ *   the steady state along the unit eigenvector) exceeds excitationTol = 1e-10 times the norm
+ *   of that deviation (the root sum of squares of all excitations), and excitationFloor =
+ *   1e-12 times the norm of the initial state (an initial state that is the steady state
+ *   excites nothing). Symmetry-forbidden modes sit at round-off, up to ~1e-12 of the
+ *   deviation; physical excitations of the test systems start near 1e-9 (docs/physics.md).
+ * Complex pairs (none for the detailed-balance generators, bar round-off) are reported by
+ * their decay rate with the real part of the amplitude, and flagged; the trajectory modes
+ * keep their frequency and complex amplitude.
  */
 export class ModeExtractor {
   readonly r: number;
   readonly nObs: number;
   zeroTol = 1e-10;
   mergeTol = 1e-9;
-  excitationTol = 1e-9;
+  excitationTol = 1e-10;
+  excitationFloor = 1e-12;
 
   private readonly ws: EigenWorkspace;
   private readonly wr: Float64Array;
   private readonly wi: Float64Array;
   private readonly v: Float64Array;
   private readonly y: Float64Array;
-  private readonly rawRe: Float64Array;
-  private readonly rawIm: Float64Array;
-  private readonly rawExc: Float64Array;
-  private readonly rawAmp: Float64Array;
+  /** Raw modes (one per eigenvalue): filled by extract, or by a caller before finish(). */
+  readonly rawRe: Float64Array;
+  readonly rawIm: Float64Array;
+  readonly rawExc: Float64Array;
+  /** Complex amplitude per observable of each raw mode [mode][obs]: <O>(t) gets rawAmp exp(lambda t). */
+  readonly rawAmp: Float64Array;
+  readonly rawAmpIm: Float64Array;
   private readonly order: Int32Array;
   private readonly grpRe: Float64Array;
   private readonly grpIm: Float64Array;
   private readonly grpExc2: Float64Array;
   private readonly grpAmp: Float64Array;
+  private readonly grpAmpIm: Float64Array;
 
   /** Outputs of the last extract(). */
   readonly steady: Float64Array;
@@ -43,8 +57,19 @@ export class ModeExtractor {
   readonly amplitudes: Float64Array;
   modeCount = 0;
   oscillating = false;
-  /** |G|_1 of the last matrix. */
+  /** Spectral radius of the last matrix (max |eigenvalue|). */
   norm = 0;
+  /**
+   * Every non-stationary mode for trajectories (also those below the reporting threshold):
+   * <O>(t) = ss + sum_k exp(-trajRate_k t) (re_k cos(w_k t) - im_k sin(w_k t)).
+   */
+  trajCount = 0;
+  readonly trajRate: Float64Array;
+  readonly trajFreq: Float64Array;
+  readonly trajAmpRe: Float64Array;
+  readonly trajAmpIm: Float64Array;
+  /** Sum over modes of |coefficient| in the last decomposition, relative to |rho0| (growth of an ill-conditioned eigenbasis). */
+  growth = 0;
 
   constructor(r: number, nObs: number) {
     this.r = r;
@@ -58,14 +83,20 @@ export class ModeExtractor {
     this.rawIm = new Float64Array(r);
     this.rawExc = new Float64Array(r);
     this.rawAmp = new Float64Array(r * nObs);
+    this.rawAmpIm = new Float64Array(r * nObs);
     this.order = new Int32Array(r);
     this.grpRe = new Float64Array(r);
     this.grpIm = new Float64Array(r);
     this.grpExc2 = new Float64Array(r);
     this.grpAmp = new Float64Array(r * nObs);
+    this.grpAmpIm = new Float64Array(r * nObs);
     this.steady = new Float64Array(nObs);
     this.rates = new Float64Array(r);
     this.amplitudes = new Float64Array(r * nObs);
+    this.trajRate = new Float64Array(r);
+    this.trajFreq = new Float64Array(r);
+    this.trajAmpRe = new Float64Array(r * nObs);
+    this.trajAmpIm = new Float64Array(r * nObs);
   }
 
   /**
@@ -74,26 +105,29 @@ export class ModeExtractor {
    */
   extract(g: Float64Array, rho0: Float64Array, obs: Float64Array): boolean {
     const { r, nObs, wr, wi, v, y } = this;
-    let norm = 0;
-    for (let j = 0; j < r; j++) {
-      let s = 0;
-      for (let i = 0; i < r; i++) s += Math.abs(g[i * r + j] as number);
-      if (s > norm) norm = s;
-    }
-    this.norm = norm;
     this.modeCount = 0;
+    this.trajCount = 0;
     this.oscillating = false;
     this.steady.fill(0);
-    if (!Number.isFinite(norm)) return false;
+    for (let k = 0; k < r * r; k++) {
+      if (!Number.isFinite(g[k] as number)) {
+        this.norm = NaN;
+        return false;
+      }
+    }
     if (!realEigen(g, r, this.ws, wr, wi, v)) return false;
     if (!solveEigenvectorSystem(v, r, this.ws, rho0, y)) return false;
 
-    // raw modes: eigenvalue, excitation, amplitude per observable
-    const { rawRe, rawIm, rawExc, rawAmp } = this;
+    // raw modes: eigenvalue, excitation, complex amplitude per observable
+    const { rawRe, rawIm, rawExc, rawAmp, rawAmpIm } = this;
+    let sumY = 0;
+    let rho2 = 0;
+    for (let k = 0; k < r; k++) rho2 += (rho0[k] as number) ** 2;
     for (let k = 0; k < r; k++) {
       const b = wi[k] as number;
       if (b === 0) {
         const yk = y[k] as number;
+        sumY += Math.abs(yk);
         rawRe[k] = wr[k] as number;
         rawIm[k] = 0;
         rawExc[k] = Math.abs(yk);
@@ -101,17 +135,22 @@ export class ModeExtractor {
           let d = 0;
           for (let i = 0; i < r; i++) d += (obs[o * r + i] as number) * (v[i * r + k] as number);
           rawAmp[k * nObs + o] = yk * d;
+          rawAmpIm[k * nObs + o] = 0;
         }
       } else if (b > 0) {
         this.oscillating = true;
+        // columns k, k+1 hold Re x, Im x of the eigenvector x of wr + i wi; rho0's part along
+        // the pair is c x + conj(c x) with c = (y_k - i y_k+1) / 2
         const y1 = y[k] as number;
         const y2 = y[k + 1] as number;
+        sumY += Math.hypot(y1, y2);
         const exc = 0.5 * Math.hypot(y1, y2);
-        for (const kk of [k, k + 1]) {
-          rawRe[kk] = wr[k] as number;
-          rawIm[kk] = kk === k ? b : -b;
-          rawExc[kk] = exc;
-        }
+        rawRe[k] = wr[k] as number;
+        rawRe[k + 1] = wr[k] as number;
+        rawIm[k] = b;
+        rawIm[k + 1] = -b;
+        rawExc[k] = exc;
+        rawExc[k + 1] = exc;
         for (let o = 0; o < nObs; o++) {
           let dx = 0;
           let dz = 0;
@@ -119,18 +158,38 @@ export class ModeExtractor {
             dx += (obs[o * r + i] as number) * (v[i * r + k] as number);
             dz += (obs[o * r + i] as number) * (v[i * r + k + 1] as number);
           }
-          const a = 0.5 * (y1 * dx + y2 * dz);
-          rawAmp[k * nObs + o] = a;
-          rawAmp[(k + 1) * nObs + o] = a;
+          const ar = 0.5 * (y1 * dx + y2 * dz);
+          const ai = 0.5 * (y1 * dz - y2 * dx);
+          rawAmp[k * nObs + o] = ar;
+          rawAmpIm[k * nObs + o] = ai;
+          rawAmp[(k + 1) * nObs + o] = ar;
+          rawAmpIm[(k + 1) * nObs + o] = -ai;
         }
         k++;
       }
     }
+    this.growth = rho2 > 0 ? sumY / Math.sqrt(rho2) : 0;
+    this.finish(r, Math.sqrt(rho2));
+    return true;
+  }
+
+  /**
+   * Group, classify and report the first n raw modes (see the class comment); stateNorm is the
+   * norm of the initial state in the metric of the excitations.
+   */
+  finish(n: number, stateNorm: number): void {
+    const { nObs, rawRe, rawIm, rawExc, rawAmp, rawAmpIm } = this;
+    this.modeCount = 0;
+    this.trajCount = 0;
+    this.steady.fill(0);
+    let norm = 0;
+    for (let k = 0; k < n; k++) norm = Math.max(norm, Math.hypot(rawRe[k] as number, rawIm[k] as number));
+    this.norm = norm;
 
     // sort by real part, descending (stationary modes first, then ascending decay rate)
     const order = this.order;
-    for (let k = 0; k < r; k++) order[k] = k;
-    for (let i = 1; i < r; i++) {
+    for (let k = 0; k < n; k++) order[k] = k;
+    for (let i = 1; i < n; i++) {
       const x = order[i] as number;
       let j = i - 1;
       while (j >= 0 && (rawRe[order[j] as number] as number) < (rawRe[x] as number)) {
@@ -141,10 +200,10 @@ export class ModeExtractor {
     }
 
     // merge degenerate eigenvalues
-    const { grpRe, grpIm, grpExc2, grpAmp } = this;
+    const { grpRe, grpIm, grpExc2, grpAmp, grpAmpIm } = this;
     const mergeTol = this.mergeTol * norm;
     let ng = 0;
-    for (let s = 0; s < r; s++) {
+    for (let s = 0; s < n; s++) {
       const k = order[s] as number;
       let g0 = -1;
       for (let q = ng - 1; q >= 0 && (grpRe[q] as number) - (rawRe[k] as number) <= mergeTol; q--) {
@@ -158,33 +217,74 @@ export class ModeExtractor {
         grpRe[g0] = rawRe[k] as number;
         grpIm[g0] = rawIm[k] as number;
         grpExc2[g0] = 0;
-        for (let o = 0; o < nObs; o++) grpAmp[g0 * nObs + o] = 0;
+        for (let o = 0; o < nObs; o++) {
+          grpAmp[g0 * nObs + o] = 0;
+          grpAmpIm[g0 * nObs + o] = 0;
+        }
       }
       grpExc2[g0] = (grpExc2[g0] as number) + (rawExc[k] as number) ** 2;
-      for (let o = 0; o < nObs; o++) grpAmp[g0 * nObs + o] = (grpAmp[g0 * nObs + o] as number) + (rawAmp[k * nObs + o] as number);
+      for (let o = 0; o < nObs; o++) {
+        grpAmp[g0 * nObs + o] = (grpAmp[g0 * nObs + o] as number) + (rawAmp[k * nObs + o] as number);
+        grpAmpIm[g0 * nObs + o] = (grpAmpIm[g0 * nObs + o] as number) + (rawAmpIm[k * nObs + o] as number);
+      }
     }
 
-    // stationary part and reachable decaying modes
+    // stationary part; the initial deviation from it is the root sum of squares of the rest
     const zeroTol = this.zeroTol * norm;
-    let maxExc2 = 0;
+    let dev2 = 0;
     for (let q = 0; q < ng; q++) {
       if (Math.hypot(grpRe[q] as number, grpIm[q] as number) <= zeroTol) {
         for (let o = 0; o < nObs; o++) this.steady[o] = (this.steady[o] as number) + (grpAmp[q * nObs + o] as number);
-      } else if ((grpExc2[q] as number) > maxExc2) maxExc2 = grpExc2[q] as number;
+      } else dev2 += grpExc2[q] as number;
     }
-    const excMin2 = this.excitationTol * this.excitationTol * maxExc2;
+    const floor = this.excitationFloor * stateNorm;
+    const excMin2 = Math.max(this.excitationTol * this.excitationTol * dev2, floor * floor);
+
     let m = 0;
+    let t = 0;
     for (let q = 0; q < ng; q++) {
       if (Math.hypot(grpRe[q] as number, grpIm[q] as number) <= zeroTol) continue;
-      if (!((grpExc2[q] as number) > excMin2)) continue;
       // a conjugate pair is one decay rate: keep the member with Im > 0, carrying both amplitudes
       if ((grpIm[q] as number) < 0) continue;
-      this.rates[m] = -(grpRe[q] as number);
       const pair = (grpIm[q] as number) > 0 ? 2 : 1;
+      this.trajRate[t] = -(grpRe[q] as number);
+      this.trajFreq[t] = grpIm[q] as number;
+      for (let o = 0; o < nObs; o++) {
+        this.trajAmpRe[t * nObs + o] = pair * (grpAmp[q * nObs + o] as number);
+        this.trajAmpIm[t * nObs + o] = pair * (grpAmpIm[q * nObs + o] as number);
+      }
+      t++;
+      if (!((grpExc2[q] as number) > excMin2)) continue;
+      this.rates[m] = -(grpRe[q] as number);
       for (let o = 0; o < nObs; o++) this.amplitudes[m * nObs + o] = pair * (grpAmp[q * nObs + o] as number);
       m++;
     }
     this.modeCount = m;
+    this.trajCount = t;
+  }
+
+  /**
+   * Whether the decomposition reproduces <O>(0) (`initial[o]` = o . rho0) for every observable:
+   * ss + sum_k Re(a_k) to 1e-10 of the larger of sum_i |o_i rho0_i| and |ss| + sum_k |a_k|,
+   * with coefficients no larger than 1e6 |rho0| (an ill-conditioned eigenbasis cancels).
+   * This is the test that trajectories may be evaluated from the modes. A zero <O>(0) (a
+   * traceless observable of a saturated state) is no reason to fail: the scale is that of the
+   * terms that must cancel.
+   */
+  reproduces(initial: Float64Array, scale: Float64Array): boolean {
+    if (!(this.growth <= 1e6)) return false;
+    const nObs = this.nObs;
+    for (let o = 0; o < nObs; o++) {
+      let sum = this.steady[o] as number;
+      let mag = Math.abs(sum);
+      for (let q = 0; q < this.trajCount; q++) {
+        const a = this.trajAmpRe[q * nObs + o] as number;
+        sum += a;
+        mag += Math.abs(a);
+      }
+      const s = Math.max(scale[o] as number, mag);
+      if (!(Math.abs(sum - (initial[o] as number)) <= 1e-10 * s)) return false;
+    }
     return true;
   }
 }

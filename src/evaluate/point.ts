@@ -3,9 +3,11 @@ import { liftVector, projectDense, projectVector } from '../liouville/reachable-
 import { assembleGenerator } from '../physics/assemble-generator.js';
 import { termsAt } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
-import { boltzmannVector } from '../physics/states.js';
+import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
 import type { ThermalModel } from '../physics/thermalization.js';
 import { ModeExtractor } from './mode-extractor.js';
+import { plainModesAt, symmetricModesAt } from './point-modes.js';
+import type { KernelCounters } from './route-counters.js';
 import { Propagator } from './propagator.js';
 import { unphysicalWarnings } from './unphysical.js';
 import { initialVector, type Problem } from './problem.js';
@@ -42,6 +44,15 @@ export interface PointOptions {
    * judge expectation values only, see engine/unphysical.ts).
    */
   readonly populations?: boolean;
+  /**
+   * How trajectories are evaluated: 'intervals' (default, the reference: one matrix
+   * exponential per distinct interval of the time grid, deviations from the steady state) or
+   * 'modes' (from the modes, as the batched kernel does, when they reproduce <O>(0); the
+   * exponentials otherwise).
+   */
+  readonly propagation?: 'intervals' | 'modes';
+  /** Routes taken are counted here (the per-point path of the batched backends). */
+  readonly counters?: KernelCounters;
 }
 
 /** Projection rate -(O'|G|O')/(O'|O') of the traceless part of O. */
@@ -116,7 +127,18 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
   const me = new ModeExtractor(r, observables.length);
   const obsPacked = new Float64Array(observables.length * r);
   obsR.forEach((o, k) => obsPacked.set(o, k * r));
-  const modesOk = me.extract(gr, rho0r, obsPacked);
+  // detailed-balance and double-commutator generators: the symmetric route, as the kernel
+  let symmetric = symmetricModesAt(problem, p, thermal, me);
+  if (!symmetric && (thermal === 'semiclassical' || thermal === 'inhomogeneous')) {
+    const ref = thermal === 'inhomogeneous' ? projectVector(q, r, sigmaEq) : projectVector(q, r, maximallyMixedVector(model));
+    symmetric = plainModesAt(gr, r, rho0r, ref, obsPacked, me);
+  }
+  const modesOk = symmetric || me.extract(gr, rho0r, obsPacked);
+  const counters = options.counters;
+  if (counters) {
+    if (symmetric) counters.symmetric++;
+    else counters.general++;
+  }
   const modeRates = Array.from(me.rates.subarray(0, me.modeCount));
   const steady_state: Record<string, number> = {};
   const amplitudes: Record<string, number[]> = {};
@@ -125,18 +147,38 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     amplitudes[o.name] = modeRates.map((_, q) => me.amplitudes[q * observables.length + k] as number);
   });
 
-  const states = propagate(gr, r, rho0r, times);
   const trajectories: { t: number[] } & Record<string, number[]> = { t: Array.from(times) } as { t: number[] } & Record<string, number[]>;
-  observables.forEach((o, k) => {
-    const ov = obsR[k] as Float64Array;
-    trajectories[o.name] = states.map((s) => {
-      let v = 0;
-      for (let i = 0; i < r; i++) v += (ov[i] as number) * (s[i] as number);
-      return v;
+  let states: Float64Array[] = [];
+  const fromModes = options.propagation === 'modes' && !options.contributions && modesOk && (symmetric || reproducesInitial(me, obsR, rho0r));
+  if (fromModes) {
+    observables.forEach((o, k) => (trajectories[o.name] = modeTrajectory(me, k, times)));
+    if (counters) counters.trajectoriesFromModes++;
+  } else {
+    states = propagate(gr, r, rho0r, times);
+    observables.forEach((o, k) => {
+      const ov = obsR[k] as Float64Array;
+      trajectories[o.name] = states.map((s) => {
+        let v = 0;
+        for (let i = 0; i < r; i++) v += (ov[i] as number) * (s[i] as number);
+        return v;
+      });
     });
-  });
+    if (counters && times.length > 0) {
+      const steps = new Set<number>();
+      let prev = 0;
+      for (const t of times) {
+        if (t !== prev) steps.add(t - prev);
+        prev = t;
+      }
+      if (steps.size <= 1) counters.trajectoriesByStep++;
+      else {
+        counters.trajectoriesPerInterval++;
+        counters.intervalExponentials += steps.size;
+      }
+    }
+  }
 
-  const warnings = numericalWarnings(gr, r, states, modeRates, times);
+  const warnings = numericalWarnings(gr, r, fromModes ? [Float64Array.from(observables.flatMap((o) => trajectories[o.name] as number[]))] : states, modeRates, times);
   if (!modesOk) warnings.push('the eigen-decomposition of the generator failed (non-finite entries or no convergence)');
   if (me.oscillating) warnings.push('some modes oscillate (complex eigenvalues): eigenrates are their decay rates, amplitudes the real parts');
   warnings.push(...unphysicalWarnings(problem, p, thermal, { steady: steady_state, boltzmann, trajectories, times, ...(options.populations === false ? {} : { states }) }));
@@ -191,6 +233,33 @@ export function evaluatePoint(problem: Problem, p: ParamValues, thermal: Thermal
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   return result;
+}
+
+function reproducesInitial(me: ModeExtractor, obsR: readonly Float64Array[], rho0: Float64Array): boolean {
+  const initial = new Float64Array(obsR.length);
+  const scale = new Float64Array(obsR.length);
+  obsR.forEach((o, k) => {
+    for (let i = 0; i < o.length; i++) {
+      const x = (o[i] as number) * (rho0[i] as number);
+      initial[k] = (initial[k] as number) + x;
+      scale[k] = (scale[k] as number) + Math.abs(x);
+    }
+  });
+  return me.reproduces(initial, scale);
+}
+
+/** <O_k>(t) from the trajectory modes of a ModeExtractor. */
+function modeTrajectory(me: ModeExtractor, k: number, times: Float64Array): number[] {
+  const nObs = me.nObs;
+  return Array.from(times, (t) => {
+    let v = me.steady[k] as number;
+    for (let q = 0; q < me.trajCount; q++) {
+      const e = Math.exp(-(me.trajRate[q] as number) * t);
+      const w = (me.trajFreq[q] as number) * t;
+      v += e * ((me.trajAmpRe[q * nObs + k] as number) * Math.cos(w) - (me.trajAmpIm[q * nObs + k] as number) * Math.sin(w));
+    }
+    return v;
+  });
 }
 
 /**

@@ -9,9 +9,15 @@
  * - string coordinates are variable-length UTF-8 strings (netCDF NC_STRING, xarray `object`);
  * - text attributes are variable-length UTF-8 strings, integer attributes int32 when they fit,
  *   other numbers float64;
- * - data variables are chunked in row-major blocks of at most 1 MiB and always carry a
- *   `_FillValue` attribute of their own type (NaN unless given): netCDF-C rejects a `_FillValue`
+ * - data variables are chunked in row-major blocks of at most 1 MiB; float variables always carry
+ *   a `_FillValue` attribute of their own type (NaN unless given): netCDF-C rejects a `_FillValue`
  *   whose type differs from the variable's, and xarray needs it to treat the data as masked.
+ *   Integer variables (bit masks, counts) get no `_FillValue` unless one is given, because xarray
+ *   turns a masked integer variable into floats, and `ds.flags & 2` must keep working;
+ * - CF attributes that must share the variable's type (`flag_masks`, `flag_values`,
+ *   `valid_range`, `valid_min`, `valid_max`) are written in the variable's type;
+ * - string variables over one dimension (labels such as `term_part` over `term`) are
+ *   variable-length UTF-8 strings with that dimension attached.
  *
  * h5wasm cannot set the HDF5 fill-value property, so regions never written would read back as
  * 0 rather than NaN. The writer therefore writes every chunk explicitly, backfilling with NaN
@@ -25,7 +31,16 @@ import type { Attribute, Dataset, File as H5File, Group } from 'h5wasm/node';
 
 export interface NcDimension {
   name: string;
-  values: Float64Array | readonly string[];
+  /** Int32Array values are stored as int32 (read back as Float64Array). */
+  values: Float64Array | Int32Array | readonly string[];
+  attrs?: Record<string, string | number>;
+}
+
+/** A 1-D string variable over an existing dimension (an auxiliary label coordinate). */
+export interface NcStringVariable {
+  name: string;
+  dim: string;
+  values: readonly string[];
   attrs?: Record<string, string | number>;
 }
 
@@ -34,16 +49,24 @@ export interface NcVariable {
   dims: readonly string[];
   /** Row-major over `dims`. */
   data: Float64Array | Float32Array;
+  /**
+   * Storage type; default the type of `data`. Integer types store whole numbers (bit masks):
+   * reading returns Float32Array for float32 and Float64Array for every other type.
+   */
+  dtype?: NcDtype;
   attrs?: Record<string, string | number | readonly number[]>;
 }
 
 export interface NcDataset {
   dims: readonly NcDimension[];
   variables: readonly NcVariable[];
+  /** String variables over one dimension each. */
+  strings?: readonly NcStringVariable[];
   attrs?: Record<string, string | number>;
 }
 
-export type NcDtype = 'float32' | 'float64';
+export type NcDtype = 'float32' | 'float64' | 'uint8' | 'uint16' | 'int32';
+export type NcIntArray = Uint8Array | Uint16Array | Int32Array;
 
 /** A variable declared up front for incremental writing; its data arrives through `writeSlab`. */
 export interface NcVariableHeader {
@@ -56,6 +79,8 @@ export interface NcVariableHeader {
 export interface NcHeader {
   dims: readonly NcDimension[];
   variables: readonly NcVariableHeader[];
+  /** Written in full when the file is created. */
+  strings?: readonly NcStringVariable[];
   attrs?: Record<string, string | number>;
 }
 
@@ -124,7 +149,22 @@ const RESERVED_ATTRS = new Set([
 const NETCDF_DIM_ONLY = 'This is a netCDF dimension but not a netCDF variable';
 
 type FloatArray = Float64Array | Float32Array;
+type StoredArray = FloatArray | NcIntArray;
+type StoredCtor = Float64ArrayConstructor | Float32ArrayConstructor | Uint8ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor;
 type Range = [number, number];
+
+/** Storage of each dtype: array type, HDF5 type string, and the fill of unwritten points. */
+const DTYPES: Readonly<Record<NcDtype, { readonly ctor: StoredCtor; readonly h5: string; readonly fill: number; readonly float: boolean }>> = {
+  float64: { ctor: Float64Array, h5: '<d', fill: Number.NaN, float: true },
+  float32: { ctor: Float32Array, h5: '<f', fill: Number.NaN, float: true },
+  // netCDF-C's default fill values (NC_FILL_UBYTE, NC_FILL_USHORT, NC_FILL_INT)
+  uint8: { ctor: Uint8Array, h5: '<B', fill: 255, float: false },
+  uint16: { ctor: Uint16Array, h5: '<H', fill: 65535, float: false },
+  int32: { ctor: Int32Array, h5: '<i', fill: -2147483647, float: false },
+};
+
+/** CF attributes that must have the type of their variable. */
+const TYPED_ATTRS = new Set(['_FillValue', 'flag_masks', 'flag_values', 'valid_range', 'valid_min', 'valid_max']);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Blocking: contiguous row-major blocks, used both as HDF5 chunks and as read/write slabs.    */
@@ -260,10 +300,10 @@ function resolveHeader(header: NcHeader): ResolvedVar[] {
     checkName('dimension', dim.name);
     if (sizes.has(dim.name)) throw new NetcdfError(`netcdf: duplicate dimension "${dim.name}"`);
     const v = dim.values as unknown;
-    const isNumeric = v instanceof Float64Array;
+    const isNumeric = v instanceof Float64Array || v instanceof Int32Array;
     const isStrings = Array.isArray(v) && v.every((s) => typeof s === 'string');
     if (!isNumeric && !isStrings) {
-      throw new NetcdfError(`netcdf: dimension "${dim.name}" values must be a Float64Array or an array of strings`);
+      throw new NetcdfError(`netcdf: dimension "${dim.name}" values must be a Float64Array, an Int32Array or an array of strings`);
     }
     if (dim.values.length === 0) throw new NetcdfError(`netcdf: dimension "${dim.name}" is empty`);
     checkAttrs(`dimension "${dim.name}"`, dim.attrs, false);
@@ -281,7 +321,7 @@ function resolveHeader(header: NcHeader): ResolvedVar[] {
     }
     if (seen.has(v.name)) throw new NetcdfError(`netcdf: duplicate variable "${v.name}"`);
     seen.add(v.name);
-    if (v.dtype !== 'float32' && v.dtype !== 'float64') {
+    if (!Object.prototype.hasOwnProperty.call(DTYPES, v.dtype)) {
       throw new NetcdfError(`netcdf: variable "${v.name}" has unsupported dtype ${JSON.stringify(v.dtype)}`);
     }
     if (v.dims.length === 0) throw new NetcdfError(`netcdf: variable "${v.name}" has no dimensions`);
@@ -297,6 +337,24 @@ function resolveHeader(header: NcHeader): ResolvedVar[] {
     }
     return { name: v.name, dims: v.dims, shape, dtype: v.dtype, attrs: v.attrs ?? {} };
   });
+}
+
+function checkStrings(header: NcHeader, vars: readonly ResolvedVar[]): void {
+  const taken = new Set<string>([...header.dims.map((d) => d.name), ...vars.map((v) => v.name)]);
+  for (const sv of header.strings ?? []) {
+    checkName('variable', sv.name);
+    if (taken.has(sv.name)) throw new NetcdfError(`netcdf: string variable "${sv.name}" clashes with another dimension or variable`);
+    taken.add(sv.name);
+    const dim = header.dims.find((d) => d.name === sv.dim);
+    if (!dim) throw new NetcdfError(`netcdf: string variable "${sv.name}" uses unknown dimension "${sv.dim}"`);
+    if (!Array.isArray(sv.values) || !sv.values.every((x) => typeof x === 'string')) {
+      throw new NetcdfError(`netcdf: string variable "${sv.name}" values must be strings`);
+    }
+    if (sv.values.length !== dim.values.length) {
+      throw new NetcdfError(`netcdf: string variable "${sv.name}" has ${sv.values.length} values but dimension "${sv.dim}" has ${dim.values.length}`);
+    }
+    checkAttrs(`variable "${sv.name}"`, sv.attrs, false);
+  }
 }
 
 function describeShape(dims: readonly string[], shape: readonly number[]): string {
@@ -329,8 +387,12 @@ function guarded<T>(mod: Awaited<ReturnType<typeof h5Module>>, fn: () => T): T {
   }
 }
 
-function writeAttr(obj: Dataset | Group, key: string, value: string | number | readonly number[]): void {
-  if (typeof value === 'string') {
+function writeAttr(obj: Dataset | Group, key: string, value: string | number | readonly number[], dtype?: NcDtype): void {
+  if (dtype !== undefined && typeof value !== 'string') {
+    const { ctor, h5 } = DTYPES[dtype];
+    const arr = typeof value === 'number' ? [value] : value;
+    obj.create_attribute(key, ctor.from(arr), typeof value === 'number' ? [] : [arr.length], h5);
+  } else if (typeof value === 'string') {
     obj.create_attribute(key, value);
   } else if (typeof value === 'number') {
     if (Number.isInteger(value) && value >= -2147483648 && value <= 2147483647) {
@@ -378,7 +440,7 @@ interface VarState {
   readonly v: ResolvedVar;
   readonly ds: Dataset;
   readonly blocks: Blocking;
-  readonly Ctor: Float64ArrayConstructor | Float32ArrayConstructor;
+  readonly Ctor: StoredCtor;
   readonly fill: number;
   /** 1 once a block has been written to the file in full (data, fill, or a mix). */
   readonly flushed: Uint8Array;
@@ -388,7 +450,7 @@ interface VarState {
 interface CacheEntry {
   readonly s: VarState;
   readonly j: number;
-  readonly buf: FloatArray;
+  readonly buf: StoredArray;
   /** May overcount when writes overlap; that only flushes early, and a later write reloads. */
   written: number;
 }
@@ -466,7 +528,7 @@ class NetcdfWriter implements NcWriter {
     j: number,
     runLen: number,
     runs: number,
-    data: FloatArray,
+    data: StoredArray,
   ): void {
     const idx = new Array<number>(j).fill(0);
     guarded(this.mod, () => {
@@ -486,7 +548,7 @@ class NetcdfWriter implements NcWriter {
     });
   }
 
-  private writeRun(s: VarState, flat: number, run: FloatArray): void {
+  private writeRun(s: VarState, flat: number, run: StoredArray): void {
     const end = flat + run.length;
     for (let j = blockOf(s.blocks, flat); ; j++) {
       const [b0, b1] = blockFlatRange(s.blocks, j);
@@ -519,7 +581,7 @@ class NetcdfWriter implements NcWriter {
     }
     const ranges = blockRanges(s.blocks, j);
     const [b0, b1] = blockFlatRange(s.blocks, j);
-    let buf: FloatArray;
+    let buf: StoredArray;
     if (s.flushed[j] === 1) {
       const back = s.ds.slice(ranges);
       buf = back instanceof s.Ctor ? back : s.Ctor.from(back as ArrayLike<number>);
@@ -562,7 +624,7 @@ class NetcdfWriter implements NcWriter {
       guarded(this.mod, () => {
         for (const [key, e] of [...this.cache]) this.flushEntry(key, e);
         for (const s of this.vars.values()) {
-          let fill: FloatArray | undefined;
+          let fill: StoredArray | undefined;
           for (let j = 0; j < s.blocks.count; j++) {
             if (s.flushed[j] === 1) continue;
             fill ??= new s.Ctor(s.blocks.maxLen).fill(s.fill);
@@ -615,6 +677,7 @@ class NetcdfWriter implements NcWriter {
  */
 export async function createNetcdf(path: string, header: NcHeader, options: NcWriteOptions = {}): Promise<NcWriter> {
   const vars = resolveHeader(header);
+  checkStrings(header, vars);
   const deflate = options.deflate ?? 0;
   if (!Number.isInteger(deflate) || deflate < 0 || deflate > 9) {
     throw new NetcdfError(`netcdf: deflate must be an integer 0-9, got ${deflate}`);
@@ -637,14 +700,14 @@ export async function createNetcdf(path: string, header: NcHeader, options: NcWr
       for (const [k, v] of Object.entries(header.attrs ?? {})) writeAttr(f, k, v);
 
       for (const dim of header.dims) {
-        const data = dim.values instanceof Float64Array ? dim.values : [...dim.values];
+        const data = dim.values instanceof Float64Array || dim.values instanceof Int32Array ? dim.values : [...dim.values];
         const ds = f.create_dataset({ name: dim.name, data, track_order: true });
         ds.make_scale(dim.name);
         for (const [k, v] of Object.entries(dim.attrs ?? {})) writeAttr(ds, k, v);
       }
 
-      return vars.map((v): VarState => {
-        const Ctor = v.dtype === 'float64' ? Float64Array : Float32Array;
+      const states = vars.map((v): VarState => {
+        const { ctor: Ctor, h5, float } = DTYPES[v.dtype];
         const blocks = makeBlocking(v.shape, Math.floor(CHUNK_BYTES / Ctor.BYTES_PER_ELEMENT));
         // h5wasm writes a dataset's full contents at creation; creating it empty and growing it
         // to its fixed maximum avoids staging the whole array in the wasm heap.
@@ -654,21 +717,27 @@ export async function createNetcdf(path: string, header: NcHeader, options: NcWr
           shape: v.shape.map(() => 0),
           maxshape: [...v.shape],
           chunks: chunkShape(blocks),
-          dtype: v.dtype === 'float64' ? '<d' : '<f',
+          dtype: h5,
           track_order: true,
           ...(deflate > 0 ? { compression: 'gzip' as const, compression_opts: deflate } : {}),
         });
         ds.resize([...v.shape]);
         v.dims.forEach((d, i) => ds.attach_scale(i, `/${d}`));
         const fillAttr = v.attrs._FillValue;
-        const fill = typeof fillAttr === 'number' ? fillAttr : Number.NaN;
+        const fill = typeof fillAttr === 'number' ? fillAttr : DTYPES[v.dtype].fill;
         for (const [k, val] of Object.entries(v.attrs)) {
-          if (k !== '_FillValue') writeAttr(ds, k, val);
+          if (k !== '_FillValue') writeAttr(ds, k, val, TYPED_ATTRS.has(k) ? v.dtype : undefined);
         }
-        ds.create_attribute('_FillValue', new Ctor([fill]), [], v.dtype === 'float64' ? '<d' : '<f');
+        if (float || typeof fillAttr === 'number') writeAttr(ds, '_FillValue', fill, v.dtype);
         const strides = v.shape.map((_, d) => product(v.shape.slice(d + 1)));
         return { v, ds, blocks, Ctor, fill, flushed: new Uint8Array(blocks.count), strides };
       });
+      for (const sv of header.strings ?? []) {
+        const ds = f.create_dataset({ name: sv.name, data: [...sv.values], track_order: true });
+        ds.attach_scale(0, `/${sv.dim}`);
+        for (const [k, val] of Object.entries(sv.attrs ?? {})) writeAttr(ds, k, val);
+      }
+      return states;
     });
     return new NetcdfWriter(mod, f, tmp, target, states, cacheBytes);
   } catch (e) {
@@ -693,12 +762,15 @@ export async function writeNetcdf(path: string, ds: NcDataset, options: NcWriteO
       if (!(data instanceof Float64Array || data instanceof Float32Array)) {
         throw new NetcdfError(`netcdf: data of variable "${v.name}" must be a Float64Array or Float32Array`);
       }
-      return { name: v.name, dims: v.dims, dtype: data instanceof Float64Array ? 'float64' : 'float32', ...(v.attrs ? { attrs: v.attrs } : {}) };
+      const dtype: NcDtype = v.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
+      return { name: v.name, dims: v.dims, dtype, ...(v.attrs ? { attrs: v.attrs } : {}) };
     }),
+    ...(ds.strings ? { strings: ds.strings } : {}),
     ...(ds.attrs ? { attrs: ds.attrs } : {}),
   };
   // Check every shape before creating anything, so a mismatch costs no I/O.
   const resolved = resolveHeader(header);
+  checkStrings(header, resolved);
   resolved.forEach((v, i) => {
     const n = ds.variables[i]?.data.length ?? 0;
     const need = product(v.shape);
@@ -802,6 +874,7 @@ export async function readNetcdf(path: string): Promise<NcDataset> {
     try {
       const dims: NcDimension[] = [];
       const variables: NcVariable[] = [];
+      const strings: NcStringVariable[] = [];
       const datasets: Array<[string, Dataset]> = [];
       for (const key of f.keys()) {
         const obj = f.get(key);
@@ -823,6 +896,12 @@ export async function readNetcdf(path: string): Promise<NcDataset> {
       for (const [key, ds] of datasets) {
         if (ds.get_scale_name() !== null) continue;
         const rank = ds.metadata.shape?.length ?? 0;
+        if (ds.metadata.type === 3 && rank === 1) {
+          const scale = ds.get_attached_scales(0)[0];
+          if (scale === undefined) throw new NetcdfError(`netcdf: ${path}: string variable "${key}" has no dimension attached`);
+          strings.push({ name: key, dim: scale.slice(scale.lastIndexOf('/') + 1), values: ds.value as string[], attrs: readAttrs(ds, false) });
+          continue;
+        }
         const vdims: string[] = [];
         for (let i = 0; i < rank; i++) {
           const scales = ds.get_attached_scales(i);
@@ -834,7 +913,7 @@ export async function readNetcdf(path: string): Promise<NcDataset> {
         }
         variables.push({ name: key, dims: vdims, data: readFloats(ds, key), attrs: readAttrs(ds, true) });
       }
-      return { dims, variables, attrs: readAttrs(f, false) };
+      return { dims, variables, ...(strings.length > 0 ? { strings } : {}), attrs: readAttrs(f, false) };
     } finally {
       f.close();
     }

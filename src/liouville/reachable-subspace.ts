@@ -1,4 +1,4 @@
-import type { SparseMatrix } from './sparse-matrix.js';
+import { SparseMatrix } from './sparse-matrix.js';
 
 /**
  * Smallest subspace that contains the start vectors and is invariant under every given
@@ -16,50 +16,136 @@ export function reachableSubspace(
   start: readonly Float64Array[],
   relTol = 1e-10,
 ): { q: Float64Array; r: number } {
+  // Path tracing first (Spinach's zero-track elimination): the basis elements reachable
+  // through the non-zero patterns form a coordinate subspace containing the closure, so the
+  // linear algebra below runs on vectors of that length only.
+  const support = tracePaths(n, generators, start);
+  const m = support.length;
+  const where = new Int32Array(n).fill(-1);
+  support.forEach((g, k) => (where[g] = k));
+  // generators restricted to the support (rows and columns: the support is invariant)
+  const local = generators.map((g) => restrict(g, support, where));
   const cols: Float64Array[] = [];
   const queue: Float64Array[] = [];
-  const tmp = new Float64Array(n);
+  const tmp = new Float64Array(m);
+  const w = new Float64Array(m);
 
+  const orthogonalize = (): void => {
+    for (const c of cols) {
+      let d = 0;
+      for (let i = 0; i < m; i++) d += (c[i] as number) * (w[i] as number);
+      if (d === 0) continue;
+      for (let i = 0; i < m; i++) w[i] = (w[i] as number) - d * (c[i] as number);
+    }
+  };
+  const norm2 = (): number => {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += (w[i] as number) ** 2;
+    return Math.sqrt(s);
+  };
   const tryAdd = (v: Float64Array): void => {
     let norm0 = 0;
-    for (let i = 0; i < n; i++) norm0 += (v[i] as number) ** 2;
+    for (let i = 0; i < m; i++) norm0 += (v[i] as number) ** 2;
     norm0 = Math.sqrt(norm0);
     if (norm0 === 0) return;
-    const w = v.slice();
-    // modified Gram-Schmidt, twice ("twice is enough")
-    for (let pass = 0; pass < 2; pass++) {
-      for (const c of cols) {
-        let d = 0;
-        for (let i = 0; i < n; i++) d += (c[i] as number) * (w[i] as number);
-        for (let i = 0; i < n; i++) w[i] = (w[i] as number) - d * (c[i] as number);
-      }
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += (w[i] as number) ** 2;
-    norm = Math.sqrt(norm);
+    w.set(v);
+    // modified Gram-Schmidt, twice ("twice is enough"); a vector already inside the span is
+    // rejected after the first pass (its residual cannot be smaller than after two)
+    orthogonalize();
+    if (norm2() <= relTol * norm0) return;
+    orthogonalize();
+    const norm = norm2();
     if (norm <= relTol * norm0) return;
-    for (let i = 0; i < n; i++) w[i] = (w[i] as number) / norm;
-    // snap round-off to exact zeros so that basis-aligned subspaces stay sparse
-    for (let i = 0; i < n; i++) if (Math.abs(w[i] as number) < 1e-15) w[i] = 0;
-    cols.push(w);
-    queue.push(w);
+    const c = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const x = (w[i] as number) / norm;
+      // snap round-off to exact zeros so that basis-aligned subspaces stay sparse
+      c[i] = Math.abs(x) < 1e-15 ? 0 : x;
+    }
+    cols.push(c);
+    queue.push(c);
   };
 
-  for (const s of start) tryAdd(s);
-  while (queue.length > 0) {
+  for (const s of start) {
+    const v = new Float64Array(m);
+    for (let k = 0; k < m; k++) v[k] = s[support[k] as number] as number;
+    tryAdd(v);
+  }
+  while (queue.length > 0 && cols.length < m) {
     const v = queue.shift() as Float64Array;
-    for (const m of generators) {
-      m.matvec(v, tmp);
+    for (const g of local) {
+      g.matvec(v, tmp);
       tryAdd(tmp);
+      if (cols.length >= m) break;
     }
-    if (cols.length >= n) break;
   }
   const r = cols.length;
   const q = new Float64Array(n * r);
   cols.forEach((c, j) => {
-    for (let i = 0; i < n; i++) q[i * r + j] = c[i] as number;
+    for (let k = 0; k < m; k++) q[(support[k] as number) * r + j] = c[k] as number;
   });
   return { q, r };
+}
+
+/** Indices reachable from the start vectors' non-zeros through the generators' patterns (sorted). */
+function tracePaths(n: number, generators: readonly SparseMatrix[], start: readonly Float64Array[]): Int32Array {
+  // edges j -> i for every non-zero M[i][j]: count, then fill (CSC of the union pattern)
+  const deg = new Int32Array(n + 1);
+  for (const g of generators) for (let p = 0; p < g.nnz; p++) deg[(g.col[p] as number) + 1] = (deg[(g.col[p] as number) + 1] as number) + 1;
+  for (let j = 0; j < n; j++) deg[j + 1] = (deg[j + 1] as number) + (deg[j] as number);
+  const fill = deg.slice(0, n);
+  const to = new Int32Array(deg[n] as number);
+  for (const g of generators) {
+    for (let i = 0; i < g.n; i++) {
+      for (let p = g.rowPtr[i] as number; p < (g.rowPtr[i + 1] as number); p++) {
+        const j = g.col[p] as number;
+        to[fill[j] as number] = i;
+        fill[j] = (fill[j] as number) + 1;
+      }
+    }
+  }
+  const seen = new Uint8Array(n);
+  const stack: number[] = [];
+  for (const s of start) {
+    for (let i = 0; i < n; i++) {
+      if ((s[i] as number) !== 0 && seen[i] === 0) {
+        seen[i] = 1;
+        stack.push(i);
+      }
+    }
+  }
+  while (stack.length > 0) {
+    const j = stack.pop() as number;
+    for (let p = deg[j] as number; p < (deg[j + 1] as number); p++) {
+      const i = to[p] as number;
+      if (seen[i] === 0) {
+        seen[i] = 1;
+        stack.push(i);
+      }
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (seen[i] === 1) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** The block of g on the coordinates `support` (where[global] = local index or -1). */
+function restrict(g: SparseMatrix, support: Int32Array, where: Int32Array): SparseMatrix {
+  const m = support.length;
+  const rowPtr = new Int32Array(m + 1);
+  const col: number[] = [];
+  const val: number[] = [];
+  for (let k = 0; k < m; k++) {
+    const i = support[k] as number;
+    for (let p = g.rowPtr[i] as number; p < (g.rowPtr[i + 1] as number); p++) {
+      const j = where[g.col[p] as number] as number;
+      if (j < 0) continue;
+      col.push(j);
+      val.push(g.val[p] as number);
+    }
+    rowPtr[k + 1] = col.length;
+  }
+  return new SparseMatrix(m, rowPtr, Int32Array.from(col), Float64Array.from(val));
 }
 
 /** Q^T v */

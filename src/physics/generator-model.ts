@@ -1,6 +1,7 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
 import { OperatorBasis } from '../liouville/operator-basis.js';
-import { SparseMatrix, sparseSum } from '../liouville/sparse-matrix.js';
+import { algebraOf, expand, Triplets } from '../liouville/product-algebra.js';
+import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { relaxationForms, toSparse } from '../liouville/superoperators.js';
 import { SpinSystem } from '../spin/spin-system.js';
 import { betaOf } from './constants.js';
@@ -102,8 +103,21 @@ export interface GeneratorModel {
 
 const HALF = -0.5;
 
-function superTerms(basis: OperatorBasis, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
-  const { dc, thermal } = relaxationForms(basis, adjoint(aComp), bComp);
+/**
+ * -(1/2) [A^dag, [B, .]] and -(1/2) [A^dag, {B, .}] as sparse matrices: by the product-basis
+ * algebra when the operators have short expansions (always for spins 1/2 in a Zeeman
+ * eigenbasis), otherwise densely in the full Liouville space.
+ */
+function superTerms(basis: OperatorBasis, system: SpinSystem, aComp: CMatrix, bComp: CMatrix): { dc: SparseMatrix; thermal: SparseMatrix } {
+  const aDag = adjoint(aComp);
+  const alg = algebraOf(basis, system);
+  const ea = expand(basis, aDag);
+  const eb = expand(basis, bComp);
+  if (alg.cost(ea, eb) < basis.size * basis.size * basis.dim) {
+    const { dc, thermal } = alg.relaxationForms(ea, eb);
+    return { dc: dc.scaled(HALF), thermal: thermal.scaled(HALF) };
+  }
+  const { dc, thermal } = relaxationForms(basis, aDag, bComp);
   return { dc: toSparse({ dense: dc, maxImag: 0 }, basis.size).scaled(HALF), thermal: toSparse({ dense: thermal, maxImag: 0 }, basis.size).scaled(HALF) };
 }
 
@@ -187,7 +201,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
         if (!ac) continue; // secular approximation: only components of equal frequency correlate
         const { sig, sign } = canonical(eigen, bc.signature);
         const f = findFrequency(sig);
-        const { dc, thermal } = superTerms(basis, ac.operator, bc.operator);
+        const { dc, thermal } = superTerms(basis, system, ac.operator, bc.operator);
         const base = {
           mechanism: pair.mechanism,
           mechanismLabel: pair.mechanismLabel,
@@ -260,17 +274,17 @@ export function compactTerms(terms: readonly Term[], size: number): CompactTerm[
   });
   const out: CompactTerm[] = [];
   for (const g of groups.values()) {
-    const matrix = sparseSum(
-      g.members.map((k) => {
-        const t = terms[k] as Term;
-        return [t.coefficient.sign, t.matrix] as const;
-      }),
-      size,
-      0,
-    );
-    let big = 0;
-    for (const v of matrix.val) big = Math.max(big, Math.abs(v));
-    const cleaned = SparseMatrix.fromDense(matrix.toDense(), size, 1e-14 * big);
+    // summed in member order, then entries below 1e-14 of the largest dropped (cancellations)
+    const trip = new Triplets();
+    for (const k of g.members) {
+      const t = terms[k] as Term;
+      const w = t.coefficient.sign;
+      const m = t.matrix;
+      for (let i = 0; i < m.n; i++) {
+        for (let p = m.rowPtr[i] as number; p < (m.rowPtr[i + 1] as number); p++) trip.push(i, m.col[p] as number, w * (m.val[p] as number));
+      }
+    }
+    const cleaned = trip.toSparse(size, 1e-14);
     if (cleaned.nnz > 0) out.push({ coefficient: g.coefficient, matrix: cleaned, fine: g.members });
   }
   return out;
@@ -320,7 +334,7 @@ function termsPerPoint(model: GeneratorModel, p: ParamValues, thermal: ThermalMo
       if (!ac) continue;
       const w = bc.signature[0] as number;
       const j = spectralAt(pair.spectral, w, p);
-      const { dc, thermal: th } = superTerms(model.basis, ac.operator, bc.operator);
+      const { dc, thermal: th } = superTerms(model.basis, model.system, ac.operator, bc.operator);
       const base = {
         mechanism: pair.mechanism,
         mechanismLabel: pair.mechanismLabel,

@@ -6,8 +6,12 @@ import { describeCoordinate, fieldTitle, safeFileName, unitText, withUnits } fro
 import { axisCandidates, axisCoordinate, fixedIndices, planSurface, MAX_CELLS, MAX_FACET, type AxisOptions, type SurfacePlan } from './layout.js';
 import type { ContributionsFile, Dim, Field, RunData, RunFile } from './run-directory.js';
 import { finiteRange, representativeIndices, sliceField } from './slice.js';
-import { chooseColorScale, spansDecades, type VlSpec } from './specs/common.js';
-import { contributionsSpec, muLabel, type ContributionPanel } from './specs/contributions.js';
+import { sequentialColor, spansDecades, type ColorSpec, type VlSpec } from './specs/common.js';
+import { differencePlan } from './difference.js';
+import { wrapText } from './text-metrics.js';
+import { distinctLabels, shortNumber } from './ticks.js';
+import { constancy, ROUNDOFF_REL, spectrumScale } from './value-scale.js';
+import { contributionsSpec, muLabel, type ContributionPanel, type ContributionPoint } from './specs/contributions.js';
 import { heatmapSpec, type FacetInput, type HeatAxis } from './specs/heatmap.js';
 import { lineChartSpec, type LinePoint } from './specs/lines.js';
 
@@ -40,6 +44,7 @@ export function surfaceTitle(field: Field, observables: RunData['observables']):
   let m: RegExpExecArray | null;
   if ((m = /^rate_(.+)$/.exec(n))) return `Projection rate of ${expr(m[1] as string)}`;
   if ((m = /^ss_over_boltzmann_(.+)$/.exec(n))) return `Steady state over Boltzmann value, ${expr(m[1] as string)}`;
+  if ((m = /^ss_(.+)$/.exec(n))) return `Steady state ⟨${m[1]}⟩, ${expr(m[1] as string)}`;
   if ((m = /^diff_(rate|ss)_(.+)$/.exec(n))) {
     const ref = typeof field.attrs.reference === 'string' ? field.attrs.reference : 'the first model';
     return `${m[1] === 'rate' ? 'Projection rate' : 'Steady state'} of ${m[2]}: difference from ${ref}`;
@@ -48,14 +53,28 @@ export function surfaceTitle(field: Field, observables: RunData['observables']):
   return field.name;
 }
 
-function facetInput(dim: Dim): FacetInput {
-  return { title: dim.values ? withUnits(dim.name, dim.units) : dim.name, labels: dim.labels };
+function facetInput(dim: Dim, idx?: readonly number[]): FacetInput {
+  const labels = idx ? idx.map((i) => dim.labels[i] as string) : dim.labels;
+  return { title: dim.values ? withUnits(dim.name, dim.units) : dim.name, labels };
 }
 
 function heatAxis(dim: Dim, idx?: readonly number[]): HeatAxis {
   const c = axisCoordinate(dim);
-  if (!idx) return { title: c.title, kind: c.kind, coords: c.values, labels: dim.labels };
-  return { title: c.title, kind: c.kind, coords: idx.map((i) => c.values[i] as number), labels: idx.map((i) => dim.labels[i] as string) };
+  const all = Array.from({ length: dim.length }, (_, i) => i);
+  const take = idx ?? all;
+  // band labels of the plotted coordinate (a zipped group's member, not its index)
+  const labels = c.member ? distinctLabels(take.map((i) => c.values[i] as number)) : take.map((i) => dim.labels[i] as string);
+  return { title: c.title, kind: c.kind, coords: take.map((i) => c.values[i] as number), labels };
+}
+
+/** Figure width in px for wrapping titles: the panels plus axes and a colour bar. */
+function figureWidth(panelWidth: number, columns: number): number {
+  return Math.max(420, columns * panelWidth + (columns - 1) * 20 + 140);
+}
+
+/** The title as lines no wider than the figure (bold 14 px), and the subtitles likewise (11 px). */
+function wrapped(title: string, subtitle: readonly string[], width: number): { title: string[]; subtitle: string[] } {
+  return { title: wrapText(title, width, 14, true), subtitle: subtitle.flatMap((l) => wrapText(l, width, 11)) };
 }
 
 /** Evenly spaced subsets of the heatmap axes when the figure would exceed MAX_CELLS. */
@@ -76,11 +95,11 @@ function thinAxes(file: RunFile, plan: SurfacePlan): Record<string, number[]> {
 }
 
 /** `T = 300 K · kappa = 0` for every fixed dim that has a choice. */
-function fixedSubtitle(file: RunFile, fixed: Readonly<Record<string, number>>, extra: readonly string[] = []): string[] {
+function fixedSubtitle(file: RunFile, fixed: Readonly<Record<string, number>>, extra: readonly string[] = [], shown: readonly string[] = []): string[] {
   const parts = Object.entries(fixed)
     .filter(([name]) => {
       const d = file.dims.find((x) => x.name === name);
-      return d !== undefined && d.length > 1;
+      return d !== undefined && d.length > 1 && !shown.includes(name);
     })
     .map(([name, i]) => describeCoordinate(dimByName(file, name), i));
   return [...extra, ...(parts.length > 0 ? [`at ${parts.join(' · ')}`] : [])];
@@ -114,25 +133,79 @@ export function surfaceVariables(file: RunFile, observables: RunData['observable
   return out;
 }
 
+/** `diff_rate_Mz` -> `rate_Mz`: the variable a difference is taken of. */
+function differenceBase(field: Field): string | null {
+  const m = /^diff_(.+)$/.exec(field.name);
+  return m ? (m[1] as string) : null;
+}
+
 function surfaceFigure(run: RunData, plan: SurfacePlan, field: Field, mode: number | null, name: string): FigureSpec | null {
   const file = run.surfaces;
   const fixed: Record<string, number> = { ...plan.fixed };
   if (mode !== null) fixed.mode = mode;
   const keep = [...plan.facets, ...(plan.y ? [plan.y] : []), plan.x];
-  const pick = thinAxes(file, plan);
+  const pick: Record<string, number[]> = thinAxes(file, plan);
+  const baseName = differenceBase(field);
+  const thermal = file.dims.find((d) => d.role === 'thermalization');
+  // A difference from the reference model: leave the reference (identically zero) out.
+  let refIndex = -1;
+  if (baseName && thermal) {
+    const reference = typeof field.attrs.reference === 'string' ? field.attrs.reference : (thermal.labels[0] as string);
+    refIndex = Math.max(0, thermal.labels.indexOf(reference));
+    const others = thermal.labels.map((_, i) => i).filter((i) => i !== refIndex);
+    if (plan.facets.includes(thermal.name)) pick[thermal.name] = others;
+    else if (fixed[thermal.name] === refIndex && others.length > 0) fixed[thermal.name] = others[0] as number;
+  }
   const { data } = sliceField(field, keep, fixed, pick);
   const [lo, hi] = finiteRange(data);
   if (!Number.isFinite(lo)) return null;
-  const title = mode !== null ? `Eigenrate ${mode + 1} (ascending; 1 is the slowest mode reachable from the initial state)` : surfaceTitle(field, run.observables);
-  const colorTitle = mode !== null ? withUnits(`eigenrate ${mode + 1}`, field.units) : fieldTitle(field);
-  const thinned = Object.entries(pick).map(([d, idx]) => `${d}: ${idx.length} of ${dimByName(file, d).length} values shown, evenly spaced`);
-  const subtitle = fixedSubtitle(file, plan.fixed, [...thinned, ...nanNote(data)]);
-  const facets = plan.facets.map((f) => facetInput(dimByName(file, f)));
+  const spectrum = spectrumScale(field);
+  let title = mode !== null ? `Eigenrate ${mode + 1} (ascending; 1 is the slowest mode reachable from the initial state)` : surfaceTitle(field, run.observables);
+  let colorTitle = mode !== null ? withUnits(`eigenrate ${mode + 1}`, field.units) : fieldTitle(field);
+  const thinned = Object.entries(pick)
+    .filter(([d]) => d !== thermal?.name)
+    .map(([d, idx]) => `${d}: ${idx.length} of ${dimByName(file, d).length} values shown, evenly spaced`);
+  const notes: string[] = [...thinned, ...nanNote(data)];
+  const facets = plan.facets.map((f) => facetInput(dimByName(file, f), pick[f]));
+  let values: ArrayLike<number> = data;
+  let color: ColorSpec;
+  const base = baseName ? file.fields.get(baseName) : undefined;
+  if (base && thermal && refIndex >= 0) {
+    // reference values aligned with the plotted cells
+    const refPick = { ...pick, ...(pick[thermal.name] ? { [thermal.name]: (pick[thermal.name] as number[]).map(() => refIndex) } : {}) };
+    const refFixed = { ...fixed, ...(fixed[thermal.name] !== undefined ? { [thermal.name]: refIndex } : {}) };
+    const reference = sliceField(base, keep, refFixed, refPick).data;
+    const d = differencePlan(data, reference, spectrumScale(base));
+    values = d.values;
+    color = d.color;
+    const refName = thermal.labels[refIndex] as string;
+    if (d.relative) {
+      title = `${surfaceTitle(base, run.observables)}: relative difference from ${refName} (reference)`;
+      colorTitle = `(model − ${refName}) / |${refName}|`;
+    } else {
+      title = `${surfaceTitle(base, run.observables)}: difference from ${refName} (reference)`;
+      colorTitle = withUnits(`model − ${refName}`, field.units);
+    }
+    if (d.roundoff > 0) notes.push(`${d.roundoff} of ${data.length} differences within float64 round-off of the values, drawn as 0`);
+    if (d.color.kind === 'diverging' && d.color.symlog !== null) notes.push(`symmetric log colour scale, linear within ±${shortNumber(d.color.symlog, 2)}`);
+    if (d.color.kind === 'constant') title += ': none above round-off';
+  } else {
+    const c = constancy(data, spectrum);
+    if (c.constant) {
+      color = { kind: 'constant', value: c.value };
+      title += ` = ${shortNumber(c.value, 6)} everywhere`;
+      notes.push(`constant to float64 round-off: values spread by ${shortNumber(c.spread, 2)}, below ${shortNumber(ROUNDOFF_REL, 1)} of their scale ${shortNumber(c.scale, 3)}`);
+    } else {
+      color = sequentialColor(lo, hi);
+    }
+  }
+  const subtitle = fixedSubtitle(file, fixed, notes, [...plan.facets]);
   if (plan.y) {
-    const color = chooseColorScale(lo, hi, field.name.startsWith('diff_'));
     const x = heatAxis(dimByName(file, plan.x), pick[plan.x]);
     const y = heatAxis(dimByName(file, plan.y), pick[plan.y]);
-    const spec = heatmapSpec({ title, subtitle, x, y, facets, values: data, colorTitle, color });
+    const columns = facets[0]?.labels.length ?? 1;
+    const w = wrapped(title, subtitle, figureWidth(facets.length > 0 ? 300 : 440, columns));
+    const spec = heatmapSpec({ title: w.title, subtitle: w.subtitle, x, y, facets, values, colorTitle, color });
     return { name, spec };
   }
   // One numeric axis: a line per value of the first facet dim, panels by the second.
@@ -149,24 +222,28 @@ function surfaceFigure(run: RunData, plan: SurfacePlan, field: Field, mode: numb
       for (let i = 0; i < nx; i++) {
         points.push({
           x: xc.values[i] as number,
-          y: data[(s * nP + p) * nx + i] as number,
+          y: values[(s * nP + p) * nx + i] as number,
           ...(series ? { s: series.labels[s] as string } : {}),
           ...(panelFacet ? { f0: panelFacet.labels[p] as string } : {}),
         });
       }
     }
   }
+  const [vlo, vhi] = finiteRange(values);
+  const w = wrapped(title, subtitle, figureWidth(panelFacet ? 300 : 460, nP));
   const spec = lineChartSpec({
-    title,
-    subtitle,
+    title: w.title,
+    subtitle: w.subtitle,
     xTitle: xc.title,
     xKind: xc.kind,
     yTitle: colorTitle,
-    yLog: spansDecades(lo, hi),
+    yLog: color.kind === 'sequential' && spansDecades(vlo, vhi),
     seriesTitle: series?.title ?? null,
     seriesOrder: series?.labels ?? [],
     facets: panelFacet ? [panelFacet] : [],
     points,
+    spectrum,
+    formatValue: (v) => shortNumber(v, 6),
   });
   return { name, spec };
 }
@@ -241,18 +318,25 @@ export function trajectoryFigures(run: RunData, opts: AxisOptions): FigureSet {
     const [lo, hi] = finiteRange(data);
     const expr = o.expression ? ` (${o.name} = ${o.expression})` : '';
     const initialAttr = typeof file.attrs.initial === 'string' && !file.dims.some((d) => d.role === 'initial') ? [`from ${file.attrs.initial}`] : [];
+    const w = wrapped(
+      `⟨${o.name}⟩(t)${expr}`,
+      fixedSubtitle(file, Object.fromEntries(Object.entries(fixed).filter(([k]) => k !== timeDim.name)), [...initialAttr, ...nanNote(data)]),
+      figureWidth(facetDims.length > 0 ? 300 : 460, facetDims[0]?.length ?? 1),
+    );
     figures.push({
       name: `traj_${safeFileName(o.name)}`,
       spec: lineChartSpec({
-        title: `⟨${o.name}⟩(t)${expr}`,
-        subtitle: fixedSubtitle(file, Object.fromEntries(Object.entries(fixed).filter(([k]) => k !== timeDim.name)), [...initialAttr, ...nanNote(data)]),
+        title: w.title,
+        subtitle: w.subtitle,
+        spectrum: spectrumScale(field),
+        formatValue: (v) => shortNumber(v, 6),
         xTitle: withUnits('time', timeDim.units || 's'),
         xKind: timeDim.axisKind === 'log' ? 'log' : 'lin',
         yTitle: withUnits(`⟨${o.name}⟩`, field.units),
         yLog: spansDecades(lo, hi),
         seriesTitle: seriesDim ? seriesDim.name : null,
         seriesOrder: seriesLabels,
-        facets: facetDims.map(facetInput),
+        facets: facetDims.map((d) => facetInput(d)),
         points,
       }),
     });
@@ -275,7 +359,7 @@ export function contributionFigures(run: RunData, opts: AxisOptions): FigureSet 
   const thermal = file.dims.find((d) => d.role === 'thermalization');
   const initial = file.dims.find((d) => d.role === 'initial');
   for (const d of file.dims) {
-    if (d.role === 'time' || d.role === 'term' || d === thermal || d === initial || fixedBase[d.name] !== undefined) continue;
+    if (d.role === 'time' || d.role === 'term' || d.role === 'part' || d === thermal || d === initial || fixedBase[d.name] !== undefined) continue;
     fixedBase[d.name] = 0;
   }
   const models = thermal ? (at[thermal.name] !== undefined ? [fixedBase[thermal.name] as number] : thermal.labels.map((_, i) => i)) : [null];
@@ -295,11 +379,16 @@ export function contributionFigures(run: RunData, opts: AxisOptions): FigureSet 
       let letter = 0;
       const panels: ContributionPanel[][] = initials.map((ini) => {
         if (initial && ini !== null) fixed[initial.name] = ini;
-        const { data } = sliceField(field, ['term', timeDim.name], fixed);
+        const { data } = sliceField(field, ['term', 'term_part', timeDim.name], fixed);
         const from = initial && ini !== null ? initial.labels[ini] : initialAttr;
+        const nP = file.parts.length;
         return mechanisms.map((mech) => {
           const points = file.terms.flatMap((t, k) =>
-            t.mechanism !== mech ? [] : Array.from(time, (tv, j) => ({ t: tv, v: data[k * time.length + j] as number, mu: muLabel(t.mu), part: t.part })),
+            t.mechanism !== mech
+              ? []
+              : file.parts.flatMap((part, q) =>
+                  part === 'dc' || part === 'thermal' ? Array.from(time, (tv, j): ContributionPoint => ({ t: tv, v: data[(k * nP + q) * time.length + j] as number, mu: muLabel(t.mu), part })) : [],
+                ),
           );
           const title = `(${String.fromCharCode(97 + letter++)}) ${mech}${from ? `, from ${from}` : ''}`;
           return { title, points };

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../spec/errors.js';
 import { contributionFigures, surfaceFigures, trajectoryFigures, type FigureSpec } from './figures.js';
 import { checkAxisOptions } from './layout.js';
+import { nmrdFigures } from './nmrd.js';
 import { FONT_PACKAGE, figureFontFiles, renderSvg, svgToPng } from './render.js';
 import { loadRunDirectory, type RunData } from './run-directory.js';
 
@@ -37,7 +38,7 @@ export interface PlotResult {
 /** All figure specs for a loaded run (pure apart from the data already in memory). */
 export function buildFigures(run: RunData, options: Pick<PlotOptions, 'x' | 'y' | 'at'> = {}): { figures: FigureSpec[]; notes: string[] } {
   const axes = { ...(options.x !== undefined ? { x: options.x } : {}), ...(options.y !== undefined ? { y: options.y } : {}), ...(options.at ? { at: options.at } : {}) };
-  const sets = [surfaceFigures(run, axes), trajectoryFigures(run, axes), contributionFigures(run, axes)];
+  const sets = [surfaceFigures(run, axes), nmrdFigures(run, axes), trajectoryFigures(run, axes), contributionFigures(run, axes)];
   return { figures: sets.flatMap((s) => s.figures), notes: sets.flatMap((s) => s.notes) };
 }
 

@@ -1,5 +1,6 @@
 /** Titles, units and file names shared by the figures and the report. */
-import { formatNumber, type Dim, type Field } from './run-directory.js';
+import { formatNumber, type Dim, type Field, type GroupMember } from './run-directory.js';
+import { shortNumber } from './ticks.js';
 
 const SUPERSCRIPT: Readonly<Record<string, string>> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
 
@@ -15,11 +16,22 @@ export function withUnits(name: string, units: string): string {
   return u ? `${name} (${u})` : name;
 }
 
-/** The coordinate a dimension is plotted against: a zipped group uses its first member. */
-export function axisTitle(dim: Dim): string {
+/**
+ * Axis title of a dimension; a zipped group is titled by the member it is plotted against,
+ * with the range of the members zipped with it (`T (K), zipped with tau_ran from 10⁻¹¹ to 4×10⁻¹¹ s`).
+ */
+export function axisTitle(dim: Dim, member: GroupMember | null = null): string {
   if (dim.role === 'time') return withUnits('time', dim.units || 's');
-  const member = dim.members[0];
-  if (member && dim.role === 'sweep') return withUnits(`${member.name} [${dim.name}]`, member.units);
+  if (member && dim.role === 'sweep') {
+    const others = dim.members
+      .filter((m) => m !== member)
+      .map((m) => {
+        const u = unitText(m.units);
+        const v = m.values;
+        return `${m.name} from ${shortNumber(v[0] ?? NaN)} to ${shortNumber(v[v.length - 1] ?? NaN)}${u ? ` ${u}` : ''}`;
+      });
+    return withUnits(member.name, member.units) + (others.length > 0 ? `, zipped with ${others.join(', ')}` : '');
+  }
   return withUnits(dim.name, dim.units);
 }
 

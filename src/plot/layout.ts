@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../spec/errors.js';
 import { axisTitle } from './labels.js';
-import type { AxisKind, Dim } from './run-directory.js';
+import type { AxisKind, Dim, GroupMember } from './run-directory.js';
 import { coordinateIndex } from './slice.js';
 
 /** A dimension with at most this many entries is shown as facets rather than fixed. */
@@ -40,6 +40,8 @@ export interface AxisCoordinate {
   readonly values: Float64Array;
   readonly kind: AxisKind;
   readonly title: string;
+  /** The zipped-group member plotted (its values, not the group index). */
+  readonly member: GroupMember | null;
 }
 
 function monotonic(v: Float64Array): boolean {
@@ -52,16 +54,18 @@ function monotonic(v: Float64Array): boolean {
   return up || down;
 }
 
+/**
+ * A zipped group is plotted against its first member whose values are monotonic (T, not
+ * the index 0..n-1); only when none is, against the index.
+ */
 export function axisCoordinate(dim: Dim): AxisCoordinate {
-  const member = dim.members[0];
-  if (member && dim.role === 'sweep' && monotonic(member.values)) {
-    return { values: member.values, kind: member.axisKind, title: axisTitle(dim) };
-  }
-  if (member && dim.role === 'sweep') {
-    return { values: Float64Array.from({ length: dim.length }, (_, i) => i), kind: 'values', title: `${dim.name} (index)` };
+  if (dim.role === 'sweep' && dim.members.length > 0) {
+    const member = dim.members.find((m) => monotonic(m.values));
+    if (member) return { values: member.values, kind: member.axisKind, title: axisTitle(dim, member), member };
+    return { values: Float64Array.from({ length: dim.length }, (_, i) => i), kind: 'values', title: `${dim.name} (index of the zipped ${dim.members.map((m) => m.name).join(', ')})`, member: null };
   }
   if (!dim.values) throw new Error(`dimension ${dim.name} has no numeric coordinate`);
-  return { values: dim.values, kind: dim.axisKind, title: axisTitle(dim) };
+  return { values: dim.values, kind: dim.axisKind, title: axisTitle(dim), member: null };
 }
 
 /** Sweep dims that can be axes: numeric, in file order, longer ones first when defaulting. */

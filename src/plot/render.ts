@@ -7,6 +7,29 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { VlSpec } from './specs/common.js';
+import { textWidth } from './text-metrics.js';
+import { registerTickFunction } from './ticks.js';
+
+interface TextItem {
+  readonly fontSize?: number;
+  readonly fontWeight?: string | number;
+}
+
+/**
+ * Vega lays text out by an estimate of 0.8 em per character without a canvas (about 45% wider
+ * than DejaVu Sans), which leaves figures with wide blank margins; measure with the font's
+ * own advance widths instead (vega supports a user-defined measure, as vl-convert does).
+ */
+function useFontMetrics(): void {
+  const metrics = (vega as unknown as { textMetrics?: { width: (item: TextItem, text: unknown) => number } }).textMetrics;
+  if (!metrics) return;
+  metrics.width = (item, text) => {
+    const t = text == null ? '' : String(text).trim();
+    const weight = item.fontWeight;
+    const bold = weight === 'bold' || (typeof weight === 'number' && weight >= 600) || weight === '700' || weight === '600';
+    return textWidth(t, item.fontSize ?? 11, bold);
+  };
+}
 
 /** The Debian package whose fonts the figures are laid out for. */
 export const FONT_PACKAGE = 'fonts-dejavu-core';
@@ -44,6 +67,8 @@ function collectingLogger(sink: string[]): LoggerInterface {
 
 /** SVG text of a vega-lite spec; compiler and runtime warnings are appended to `warnings`. */
 export async function renderSvg(spec: VlSpec, warnings: string[] = []): Promise<string> {
+  registerTickFunction();
+  useFontMetrics();
   const logger = collectingLogger(warnings);
   const compiled = compile(spec as unknown as TopLevelSpec, { logger }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger, logLevel: vega.Warn });

@@ -6,8 +6,9 @@ import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readNetcdf, type NcDataset } from '../io/netcdf.js';
 import { UsageError } from '../spec/errors.js';
+import { shortNumber } from './ticks.js';
 
-export type DimRole = 'thermalization' | 'initial' | 'sweep' | 'mode' | 'time' | 'term';
+export type DimRole = 'thermalization' | 'initial' | 'sweep' | 'mode' | 'time' | 'term' | 'part';
 /** `category` for string coordinates; the others are the `axis_kind` attribute of the file. */
 export type AxisKind = 'lin' | 'log' | 'values' | 'category';
 
@@ -50,20 +51,23 @@ export interface RunFile {
   /** In file order. */
   readonly dims: readonly Dim[];
   readonly fields: ReadonlyMap<string, Field>;
+  /** String coordinates over one dimension (term_mechanism, term_type over term). */
+  readonly labels: ReadonlyMap<string, { readonly dim: string; readonly values: readonly string[] }>;
   readonly attrs: Readonly<Record<string, string | number>>;
 }
 
-/** One entry of the `term` dimension of contributions.nc. */
+/** One entry of the `term` dimension of contributions.nc (a mechanism and a component mu). */
 export interface TermInfo {
   readonly label: string;
   readonly mechanism: string;
   readonly type: string;
   readonly mu: number;
-  readonly part: 'dc' | 'thermal';
 }
 
 export interface ContributionsFile extends RunFile {
   readonly terms: readonly TermInfo[];
+  /** Entries of the `term_part` dimension: dc, thermal. */
+  readonly parts: readonly string[];
 }
 
 export interface Observable {
@@ -94,6 +98,7 @@ const ROLE_BY_NAME: Readonly<Record<string, DimRole>> = {
   mode: 'mode',
   time: 'time',
   term: 'term',
+  term_part: 'part',
 };
 /** Output variables (docs/run-directory.md); anything else over one sweep dim is a group member. */
 const DATA_VARIABLE = /^(rate|ss|boltzmann|ss_over_boltzmann|amp|diff_[a-z_]+|traj|dOdt)_|^(eigenrate|flags)$/;
@@ -104,6 +109,11 @@ export function checkRunDirectory(dir: string): void {
   if (!statSync(dir).isDirectory()) throw new UsageError(`${dir}: not a directory (expected a run directory written by relaxmap run SPEC --out DIR)`);
   if (existsSync(join(dir, '.relaxmap'))) {
     throw new UsageError(`${dir}: the run has not finished (${join(dir, '.relaxmap')} exists); wait for it, or finish it with relaxmap run SPEC --out ${dir} --resume`);
+  }
+  if (existsSync(join(dir, 'shard.json')) && !existsSync(join(dir, 'run.json'))) {
+    throw new UsageError(
+      `${dir}: one shard of a sharded run (shard.json, no outputs yet): combine the shards first with relaxmap merge SHARD_DIR... --out MERGED, then use MERGED`,
+    );
   }
   const missing = REQUIRED.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
@@ -146,7 +156,7 @@ export async function loadRunDirectory(dirIn: string): Promise<RunData> {
   let contributions: ContributionsFile | null = null;
   if (contribRaw) {
     try {
-      contributions = { ...contribRaw, terms: readTerms(contribRaw, join(dir, 'contributions.nc')) };
+      contributions = { ...contribRaw, ...readTerms(contribRaw, join(dir, 'contributions.nc')) };
     } catch (e) {
       warnings.push(`contributions.nc: skipped (${(e as Error).message})`);
     }
@@ -196,13 +206,9 @@ export function isGeometric(v: Float64Array): boolean {
   return true;
 }
 
-/** Short, round-trippable-enough label for a coordinate value. */
+/** Short label for a coordinate value, in the notation of the tick labels (`0.05`, `3.162×10⁻¹²`). */
 export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e-3 && a < 1e6) return String(Number(v.toPrecision(4)));
-  return v.toExponential(3).replace(/\.?0+e/, 'e');
+  return shortNumber(v, 4);
 }
 
 export function toRunFile(path: string, ds: NcDataset): RunFile {
@@ -213,8 +219,6 @@ export function toRunFile(path: string, ds: NcDataset): RunFile {
     const only = v.dims.length === 1 ? v.dims[0] : undefined;
     const isCoordinate = only !== undefined && !DATA_VARIABLE.test(v.name) && (ROLE_BY_NAME[only] === undefined || v.name.startsWith(`${only}_`));
     if (only !== undefined && isCoordinate) {
-      // String coordinates (term_type, term_part) carry nothing the term label does not.
-      if (!(v.data instanceof Float64Array || v.data instanceof Float32Array)) continue;
       const list = memberVars.get(only) ?? [];
       const numeric = Float64Array.from(v.data);
       list.push({ name: v.name, values: numeric, units: attrStr(v.attrs, 'units'), axisKind: axisKindOf(v.attrs, numeric) });
@@ -246,25 +250,32 @@ export function toRunFile(path: string, ds: NcDataset): RunFile {
       members: memberVars.get(d.name) ?? [],
     };
   });
-  return { path, dims, fields, attrs: ds.attrs ?? {} };
+  const labels = new Map((ds.strings ?? []).map((sv) => [sv.name, { dim: sv.dim, values: sv.values }] as const));
+  return { path, dims, fields, labels, attrs: ds.attrs ?? {} };
 }
 
 /**
- * Term metadata from the `term_*` coordinates where readable as numbers (term_mu), otherwise
- * from the documented label form `<mechanism> mu=<+k> <dc|thermal>`.
+ * Term metadata from the coordinates over `term` (term_mechanism, term_type, term_mu) and the
+ * entries of `term_part`; a coordinate that is missing is read from the label form
+ * `<mechanism> mu=<+k>`.
  */
-export function readTerms(file: RunFile, path: string): TermInfo[] {
+export function readTerms(file: RunFile, path: string): { terms: TermInfo[]; parts: string[] } {
   const term = file.dims.find((d) => d.name === 'term');
   if (!term) throw new Error(`${path} has no term dimension`);
+  const part = file.dims.find((d) => d.name === 'term_part');
+  if (!part) throw new Error(`${path} has no term_part dimension (an older layout of contributions.nc: run the sweep again)`);
   const muVar = term.members.find((m) => m.name === 'term_mu')?.values;
-  return term.labels.map((label, i) => {
-    const m = /^(.*?)\s+mu=([+-]?\d+(?:\.\d+)?)\s+(dc|thermal)\s*$/.exec(label);
-    if (!m) throw new Error(`term label ${JSON.stringify(label)} is not of the form "<mechanism> mu=<k> <dc|thermal>"`);
-    const mechanism = m[1] as string;
-    const typeMatch = /^(dipolar|random_field|csa)\b/.exec(mechanism);
-    const mu = muVar?.[i] ?? Number(m[2]);
-    return { label, mechanism, type: typeMatch?.[1] ?? mechanism, mu, part: m[3] as 'dc' | 'thermal' };
+  const mechVar = file.labels.get('term_mechanism')?.values;
+  const typeVar = file.labels.get('term_type')?.values;
+  const terms = term.labels.map((label, i) => {
+    const m = /^(.*?)\s+mu=([+-]?\d+(?:\.\d+)?)\s*$/.exec(label);
+    const mechanism = mechVar?.[i] ?? m?.[1];
+    const mu = muVar?.[i] ?? (m ? Number(m[2]) : NaN);
+    if (mechanism === undefined || !Number.isFinite(mu)) throw new Error(`term ${JSON.stringify(label)}: no term_mechanism/term_mu coordinate and not of the form "<mechanism> mu=<k>"`);
+    const type = typeVar?.[i] ?? /^(dipolar|random_field|csa)\b/.exec(mechanism)?.[1] ?? mechanism;
+    return { label, mechanism, type, mu };
   });
+  return { terms, parts: [...part.labels] };
 }
 
 function observablesOf(surfaces: RunFile, traj: RunFile | null, contrib: RunFile | null): Observable[] {

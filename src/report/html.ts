@@ -80,6 +80,7 @@ h1 { font-size: 1.5em; margin: 20px 0 4px; } h2 { font-size: 1.2em; margin-top: 
 .ctl select { font-size: 1em; padding: 2px 4px; max-width: 420px; } .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 8px; }
 pre { background: #f6f6f6; padding: 10px; overflow: auto; font-size: 0.85em; } table { border-collapse: collapse; font-size: 0.9em; }
 td { padding: 3px 10px 3px 0; vertical-align: top; } td:first-child { color: #555; white-space: nowrap; } nav a { margin-right: 12px; }
+.plot-title { font-weight: 600; font-size: 0.95em; margin: 14px 0 2px; }
 `;
 
 export function reportHtml(page: ReportPage): string {

@@ -6,6 +6,7 @@
 import { type Dim, type RunData, type RunFile, type TermInfo } from '../plot/run-directory.js';
 import { sliceField } from '../plot/slice.js';
 import { surfaceTitle } from '../plot/figures.js';
+import { ROUNDOFF_REL, spectrumScale } from '../plot/value-scale.js';
 
 export interface PayloadDim {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface PayloadVar {
   readonly units: string;
   readonly title: string;
   readonly reference?: string;
+  /** Largest |eigenvalue| of the observable (expectation values), 0 otherwise: the scale of round-off. */
+  readonly spectrum: number;
   /** float32 little-endian, base64. */
   readonly data: string;
 }
@@ -47,6 +50,8 @@ export interface ReportPayload {
   readonly notes: readonly string[];
   /** Global attributes of surfaces.nc (initial, thermalization, ...). */
   readonly attrs: Readonly<Record<string, string | number>>;
+  /** Relative spread below which values are drawn as constant (as in the static figures). */
+  readonly roundoff: number;
 }
 
 export interface PayloadOptions {
@@ -142,6 +147,7 @@ function payloadFile(run: RunData, file: RunFile, names: readonly string[], budg
       units: f.units,
       title: surfaceTitle(f, run.observables),
       ...(reference !== undefined ? { reference } : {}),
+      spectrum: spectrumScale(f),
       data: encodeFloat32(data),
     });
   }
@@ -169,6 +175,6 @@ export function buildPayload(run: RunData, options: PayloadOptions = {}): Report
     const c = run.contributions;
     contributions = { ...payloadFile(run, c, [...c.fields.keys()].filter((n) => n.startsWith('dOdt_')), budget, 'contributions', notes), terms: c.terms };
   }
-  return { title: run.title, observables: run.observables, surfaces, trajectories, contributions, notes, attrs: s.attrs };
+  return { title: run.title, observables: run.observables, surfaces, trajectories, contributions, notes, attrs: s.attrs, roundoff: ROUNDOFF_REL };
 }
 

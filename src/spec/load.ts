@@ -166,9 +166,15 @@ export interface LoadedSpec extends CheckedSpec {
 }
 
 /** Parse YAML text and validate; YAML syntax errors are SpecErrors with line and column. */
+/**
+ * Source label of a spec given as an object (src/spec/input.ts): its YAML text is generated,
+ * so errors name paths only, never lines of a text the user has not seen.
+ */
+export const OBJECT_SOURCE = 'spec object';
+
 export function parseSpecText(text: string, source = '<spec>', overrides?: (raw: Record<string, unknown>) => void): LoadedSpec {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  const lc = source.startsWith(OBJECT_SOURCE) ? undefined : new LineCounter();
+  const doc = parseDocument(text, { ...(lc ? { lineCounter: lc } : {}), prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new SpecError(
       doc.errors.map((e) => ({

@@ -147,7 +147,7 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     return { name: o.name, expression: o.expression, vector, traceless };
   });
   const timeGrid = timeGridOf(checked) ?? { kind: 'uniform', stop: 0, points: 0 };
-  return {
+  const problem: Problem = {
     model,
     thermalizations: checked.thermalizations,
     initial,
@@ -156,6 +156,15 @@ export function buildProblem(checked: CheckedSpec, model: GeneratorModel = build
     times: timePoints(timeGrid),
     reduction: problemReduction(model, initial, checked.thermalizations),
   };
+  problemSpecs.set(problem, checked);
+  return problem;
+}
+
+/** The checked spec each problem was built from, for validating one-point inputs against it. */
+const problemSpecs = new WeakMap<Problem, CheckedSpec>();
+
+export function specOfProblem(problem: Problem): CheckedSpec | undefined {
+  return problemSpecs.get(problem);
 }
 
 /** Base parameter values of a spec (its `parameters:` block) for one-point evaluation. */

@@ -6,6 +6,16 @@ import { axisKind, axisValues } from '../sweep/axis-values.js';
 import { checkCrossCorrelations } from './cross-correlations.js';
 import { formatPath, shown, type SpecIssue } from './errors.js';
 import { OUTPUTS, type Numeric, type SpecV1 } from './schema.js';
+import { checkDeviation, deviationWarning } from './initial-state-check.js';
+
+/** The deviation warning, or null; an expression the operator layer rejects is reported elsewhere. */
+function physicalityWarning(path: string, expression: string, spins: ReadonlyArray<{ id: string; spin: number }>, e: OpExpr): string | null {
+  try {
+    return deviationWarning(path, expression, checkDeviation(spins, e));
+  } catch {
+    return null;
+  }
+}
 
 export type Output = (typeof OUTPUTS)[number];
 
@@ -269,6 +279,10 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     } else {
       const e = parseExpr([...at, 'deviation'], init.deviation);
       if (e) initials.push({ label: `E/d + ${init.deviation}`, spec: { kind: 'deviation', expression: init.deviation, parsed: e } });
+      if (e && issues.length === 0 && hilbert <= MAX_HILBERT_DIM) {
+        const w = physicalityWarning(formatPath([...at, 'deviation']), init.deviation, spec.spins.map((sp, i) => ({ id: sp.id, spin: spinQN[i] ?? 0.5 })), e);
+        if (w) warnings.push(w);
+      }
     }
   });
   const seenInit = new Map<string, number>();

@@ -8,7 +8,7 @@ import type { Job } from '../engine/job.js';
 import { selectBackend, type BackendChoice } from '../engine/select-backend.js';
 import { UsageError } from '../spec/errors.js';
 import { checkOverridesUsed, type Override } from '../spec/overrides.js';
-import { readSpecText } from '../spec/load.js';
+import { specSource, type SpecInput } from '../spec/input.js';
 import { VERSION } from '../version.js';
 import { RunState, writeFileAtomic } from './checkpoint.js';
 import { finalizeRun, unphysicalSummary, type FinalizeResult } from './finalize.js';
@@ -23,7 +23,10 @@ export interface Shard {
 }
 
 export interface RunOptions {
-  readonly specPath: string;
+  /** The spec: a YAML file's path or a spec object (the YAML's fields). */
+  readonly spec?: SpecInput;
+  /** The spec file (what the CLI passes); `spec` takes precedence. */
+  readonly specPath?: string;
   readonly outDir: string;
   readonly sets?: readonly Override[];
   readonly backend?: BackendChoice;
@@ -61,9 +64,10 @@ export function defaultMemoryBytes(): number {
 const OUTPUT_FILES = ['surfaces.nc', 'trajectories.nc', 'contributions.nc', 'points.csv', 'run.json', 'spec.yaml', 'shard.json', 'chunks', '.relaxmap'];
 
 /** Read the spec and build the job: every input error surfaces here, before --out is touched. */
-export function loadJob(specPath: string, sets: readonly Override[]): Job {
-  const job = createJob({ text: readSpecText(specPath), source: specPath, overrides: sets });
-  checkOverridesUsed(sets, job.spec.usedParameters, specPath);
+export function loadJob(spec: SpecInput, sets: readonly Override[]): Job {
+  const { text, source } = specSource(spec);
+  const job = createJob({ text, source, overrides: sets });
+  checkOverridesUsed(sets, job.spec.usedParameters, source);
   return job;
 }
 
@@ -90,7 +94,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const created = new Date().toISOString();
   const sets = options.sets ?? [];
-  const job = loadJob(options.specPath, sets);
+  const input = options.spec ?? options.specPath;
+  if (input === undefined) throw new UsageError('runSweep: give the spec (a spec object or the path of a YAML file)');
+  const job = loadJob(input, sets);
   const outDir = resolve(options.outDir);
   const resume = options.resume ?? false;
   const shard = options.shard;
@@ -147,14 +153,20 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       throw e;
     }
     backend = selection.backend;
-    const progress = new Progress(shardPoints, shardPoints - pendingPoints, { quiet: options.quiet ?? false });
+    const lanes = backend.lanes ?? (threads ?? 2) + 1;
+    const progress = new Progress(shardPoints, shardPoints - pendingPoints, {
+      quiet: options.quiet ?? false,
+      lanes: Math.min(lanes, Math.max(1, pending.length)),
+      ...(selection.estimateSeconds !== undefined ? { estimateSeconds: selection.estimateSeconds } : {}),
+    });
+    for (const w of job.spec.warnings) progress.note(`warning: ${w}`);
     if (!options.quiet) {
       progress.note(
         `${plan.points} points in ${plan.chunkCount} chunks of ${plan.chunkSize}${shard ? `, shard ${shard.index}/${shard.count}: ${ids.length} chunks` : ''}${resumed > 0 ? `, ${resumed} chunks from checkpoints` : ''}; backend ${backend.name}: ${selection.why}`,
       );
     }
     const tCompute = performance.now();
-    await evaluateChunks(backend, plan, pending, state, progress, backend.lanes ?? (threads ?? 2) + 1, job);
+    await evaluateChunks(backend, plan, pending, state, progress, lanes, job);
     progress.stop();
     const computeSeconds = (performance.now() - tCompute) / 1000;
     const stats = backend.stats();
@@ -163,7 +175,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
     const info = {
       relaxmap_version: VERSION,
-      spec: { source: options.specPath, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
+      spec: { source: job.source.source, name: job.spec.spec.name ?? null, sha256: plan.specSha256, overrides: sets },
       command: options.command ?? null,
       created,
       backend: {
@@ -186,6 +198,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       chunks: { size: plan.chunkSize, count: plan.chunkCount, computed: pending.length, resumed },
       shard: shard ?? null,
       precision: { checked: stats.precisionChecked, recomputed: stats.precisionRecomputed, max_error: stats.precisionMaxError },
+      kernel: stats.kernel,
       retries: stats.retries,
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
@@ -202,7 +215,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       return { outDir, files: ['chunks/', 'shard.json', 'spec.yaml'], points: shardPoints, chunksComputed: pending.length, chunksResumed: resumed, backend: selection.backend.name, why: selection.why, seconds: (performance.now() - t0) / 1000, nonFinite: 0 };
     }
 
-    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id));
+    const fin = await finalizeRun(job, plan, outDir, (id) => state.chunkPath(id), { created, backend: info.backend.name, precision: info.backend.precision });
     reportNonFinite(fin, options.quiet ?? false);
     if (fin.unphysical > 0 && !options.quiet) process.stderr.write(`relaxmap: warning: ${unphysicalSummary(fin)}\n`);
     const total = (performance.now() - t0) / 1000;

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createNetcdf, writeNetcdf, type NcDimension, type NcVariable, type NcWriter } from '../io/netcdf.js';
+import { createNetcdf, writeNetcdf, type NcDimension, type NcWriter } from '../io/netcdf.js';
 import { chunkLength, chunkViews, FLAG_NONFINITE, FLAG_UNPHYSICAL, type ChunkResult } from '../engine/chunk.js';
 import { chunkShape, type Job } from '../engine/job.js';
 import { evaluatePoint } from '../evaluate/point.js';
@@ -10,11 +10,23 @@ import { pointParams } from './grid.js';
 import { outputLayout, surfaceVariables, trajectoryVariables, type OutputLayout } from './output-layout.js';
 import { chunkOf, type RunPlan } from './plan.js';
 import { flatRangeToSlabs } from './slabs.js';
+import { VERSION } from '../version.js';
+import { ContributionsBuilder } from './contributions-layout.js';
 
 export interface NonFinitePoint {
   readonly index: number;
   readonly variant: string;
   readonly params: Record<string, number>;
+}
+
+/** Provenance repeated as global attributes of every NetCDF file (the same values as run.json). */
+export interface OutputProvenance {
+  /** run.json `created`. */
+  readonly created: string;
+  /** run.json `backend.name`. */
+  readonly backend: string;
+  /** run.json `backend.precision`: float64, or float32 for the tensor backends. */
+  readonly precision: string;
 }
 
 export interface FinalizeResult {
@@ -104,7 +116,7 @@ function gather(count: number, stride: number, offset: number, inner: number, sr
  * Write the outputs of a run (surfaces.nc, trajectories.nc, contributions.nc, points.csv,
  * spec.yaml) from its chunk files, streaming chunk by chunk so that memory stays flat.
  */
-export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunkPath: (id: number) => string): Promise<FinalizeResult> {
+export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunkPath: (id: number) => string, provenance?: OutputProvenance): Promise<FinalizeResult> {
   const t0 = performance.now();
   const layout = outputLayout(job, plan);
   const files: string[] = [];
@@ -116,6 +128,8 @@ export async function finalizeRun(job: Job, plan: RunPlan, outDir: string, chunk
     initial: job.grid.initials.join(', '),
     thermalization: job.grid.thermalizations.join(', '),
     Conventions: 'CF-1.8',
+    relaxmap_version: VERSION,
+    ...(provenance ? { created: provenance.created, backend: provenance.backend, precision: provenance.precision } : {}),
   };
   const surfDims: NcDimension[] = [...layout.sweepDims, ...(layout.hasModes ? [layout.modeDim] : [])];
   const surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } });
@@ -291,59 +305,17 @@ function writeChunk(
 
 /** contributions.nc: evaluated point by point in float64 (figure-sized sweeps; see the planner). */
 async function writeContributions(job: Job, plan: RunPlan, layout: OutputLayout, path: string, attrs: Record<string, string>): Promise<void> {
-  const nT = plan.nTimes;
-  let labels: Array<{ key: string; mechanism: string; type: string; mu: number; part: string }> | undefined;
-  const data = new Map<string, Float64Array>();
+  const builder = new ContributionsBuilder(layout, plan.nTimes, plan.points);
   for (let v = 0; v < job.grid.variants.length; v++) {
     const variant = job.grid.variants[v];
     if (!variant) continue;
     const problem = job.problems[variant.initial] as Problem;
     for (let i = 0; i < plan.pointsPerVariant; i++) {
       const res = evaluatePoint(problem, pointParams(job.grid, i), variant.thermal, { contributions: true });
-      const series = res.contributions ?? [];
-      if (!labels) {
-        const seen = new Map<string, { key: string; mechanism: string; type: string; mu: number; part: string }>();
-        for (const s of series) {
-          const key = `${s.mechanism} mu=${s.mu > 0 ? '+' : ''}${s.mu} ${s.part}`;
-          if (!seen.has(key)) seen.set(key, { key, mechanism: s.mechanism, type: s.mechanismType, mu: s.mu, part: s.part });
-        }
-        labels = [...seen.values()];
-        for (const o of layout.observables) data.set(o, new Float64Array(plan.points * labels.length * nT).fill(NaN));
-      }
-      const point = v * plan.pointsPerVariant + i;
-      for (const s of series) {
-        const key = `${s.mechanism} mu=${s.mu > 0 ? '+' : ''}${s.mu} ${s.part}`;
-        const term = labels.findIndex((l) => l.key === key);
-        const arr = data.get(s.observable);
-        if (term < 0 || !arr) continue;
-        arr.set(s.values, (point * labels.length + term) * nT);
-      }
+      builder.add(v * plan.pointsPerVariant + i, res.contributions ?? []);
     }
   }
-  const terms = labels ?? [];
-  const sweep = layout.sweepDims.map((d) => d.name);
-  const variables: NcVariable[] = layout.observables.map((o) => ({
-    name: `dOdt_${o}`,
-    dims: [...sweep, 'term', 'time'],
-    data: data.get(o) ?? new Float64Array(0),
-    attrs: { units: 's-1', long_name: `contribution to d<${o}>/dt by mechanism, mu and part` },
-  }));
-  variables.push({ name: 'term_mu', dims: ['term'], data: Float64Array.from(terms, (t) => t.mu), attrs: { units: '1', long_name: 'eigenoperator component mu' } });
-  for (const c of layout.auxCoords) variables.push({ name: c.name, dims: [c.dim], data: c.values, attrs: c.attrs });
-  await writeNetcdf(path, {
-    dims: [
-      ...layout.sweepDims,
-      { name: 'term', values: terms.map((t) => t.key), attrs: { long_name: 'mechanism, mu and part (dc: double commutator, thermal: odd part)' } },
-      layout.timeDim,
-    ],
-    variables,
-    attrs: {
-      ...attrs,
-      term_mechanism: terms.map((t) => t.mechanism).join(';'),
-      term_type: terms.map((t) => t.type).join(';'),
-      term_part: terms.map((t) => t.part).join(';'),
-    },
-  });
+  await writeNetcdf(path, builder.dataset(attrs));
 }
 
 /** The end-of-run warning for points flagged unphysical (docs/run-directory.md). */

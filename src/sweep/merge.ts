@@ -15,6 +15,7 @@ interface ShardInfo {
   shard: { index: number; count: number } | null;
   spec: { source: string; sha256: string; overrides: Override[] };
   backend: { name: string; description: string; precision: string; why: string };
+  created?: string;
 }
 
 /**
@@ -56,7 +57,12 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
   const check = { ...plan };
   if (planKey(check) !== first.info.key) throw new UsageError('shard plan is inconsistent with its spec');
   const t0 = performance.now();
-  const fin = await finalizeRun(job, plan, out, (id) => join(owner.get(id) as string, 'chunks', `chunk-${String(id).padStart(6, '0')}.f64`));
+  const created = first.info.created ?? new Date().toISOString();
+  const fin = await finalizeRun(job, plan, out, (id) => join(owner.get(id) as string, 'chunks', `chunk-${String(id).padStart(6, '0')}.f64`), {
+    created,
+    backend: first.info.backend.name,
+    precision: first.info.backend.precision,
+  });
   writeFileAtomic(
     join(out, 'run.json'),
     `${JSON.stringify(
@@ -64,6 +70,7 @@ export async function mergeShards(dirs: readonly string[], outDir: string, force
         relaxmap_version: VERSION,
         spec: first.info.spec,
         merged_from: shards.map((s) => ({ dir: s.dir, shard: s.info.shard, backend: s.info.backend })),
+        created,
         backend: first.info.backend,
         grid: { points: plan.points, variants: plan.variants },
         chunks: { size: plan.chunkSize, count: plan.chunkCount },

@@ -1,8 +1,10 @@
 import type { NcDimension, NcVariableHeader } from '../io/netcdf.js';
 import type { Job } from '../engine/job.js';
+import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_RECOMPUTED_F64, FLAG_STIFF, FLAG_UNPHYSICAL } from '../engine/chunk.js';
 import type { GridDim } from './grid.js';
 import type { RunPlan } from './plan.js';
 import { parameterUnits } from './units.js';
+import { observableSpectra } from './observable-spectrum.js';
 
 /**
  * The dimensions and variables of the NetCDF outputs (docs/run-directory.md), derived
@@ -15,8 +17,12 @@ export interface OutputLayout {
   /** Non-dimension coordinates (members of zipped groups), written as 1-D variables. */
   readonly auxCoords: ReadonlyArray<{ name: string; dim: string; values: Float64Array; attrs: Record<string, string> }>;
   readonly observables: readonly string[];
+  /** Smallest and largest eigenvalue of each observable (`spectrum_range`). */
+  readonly spectra: ReadonlyMap<string, readonly [number, number]>;
   readonly hasModes: boolean;
   readonly hasThermalDim: boolean;
+  /** The model the `diff_*` variables are taken against: the first listed thermalization. */
+  readonly referenceModel: string;
   readonly modeDim: NcDimension;
   readonly timeDim: NcDimension;
   /** Storage type of the trajectories (float32 with outputs: [..., trajectories_float32]). */
@@ -57,19 +63,34 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     sweepShape: [...job.grid.categorical.map((c) => c.labels.length), ...job.grid.dims.map((d) => d.length)],
     auxCoords,
     observables: job.problems[0]?.observables.map((o) => o.name) ?? [],
+    spectra: observableSpectra(job.spec.observables, job.model.system),
     hasModes: plan.want.modes,
     hasThermalDim,
-    modeDim: { name: 'mode', values: Float64Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
+    referenceModel: job.grid.thermalizations[0] ?? '',
+    modeDim: { name: 'mode', values: Int32Array.from({ length: plan.nModes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'relaxation mode, by ascending rate' } },
     timeDim: { name: 'time', values: job.problems[0]?.times ?? new Float64Array(0), attrs: { units: 's', long_name: 'time' } },
     trajectoryDtype: job.spec.outputs.includes('trajectories_float32') ? 'float32' : 'float64',
   };
 }
 
+/** The bits of `flags` (src/engine/chunk.ts), in CF form: `ds.flags & 2` selects stiff points. */
+const FLAG_BITS: ReadonlyArray<readonly [number, string]> = [
+  [FLAG_NONFINITE, 'non_finite'],
+  [FLAG_STIFF, 'stiff_rates_span_12_decades'],
+  [FLAG_RECOMPUTED_F64, 'recomputed_in_float64'],
+  [FLAG_MODES_FAILED, 'eigen_decomposition_failed'],
+  [FLAG_OSCILLATING, 'oscillating_modes'],
+  [FLAG_UNPHYSICAL, 'unphysical'],
+];
+
+/** Storage type of `flags`: unsigned, no _FillValue, so xarray keeps it an integer. */
+export const FLAG_DTYPE = 'uint16' as const;
+
 export const FLAG_ATTRS = {
   units: '1',
   long_name: 'point status bits',
-  flag_masks: [1, 2, 4, 8, 16, 32],
-  flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes unphysical',
+  flag_masks: FLAG_BITS.map(([bit]) => bit),
+  flag_meanings: FLAG_BITS.map(([, name]) => name).join(' '),
 };
 
 /** Variables of surfaces.nc. */
@@ -80,20 +101,23 @@ export function surfaceVariables(layout: OutputLayout): NcVariableHeader[] {
     coords ? { ...attrs, coordinates: coords } : attrs;
   const out: NcVariableHeader[] = [];
   for (const o of layout.observables) {
+    const range = layout.spectra.get(o);
+    const spectrum: Record<string, readonly number[]> = range ? { spectrum_range: [...range] } : {};
     out.push({ name: `rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `projection rate of ${o}` }) });
-    out.push({ name: `boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `<${o}> in the Boltzmann state exp(-beta H0)/Z` }) });
+    out.push({ name: `boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `<${o}> in the Boltzmann state exp(-beta H0)/Z`, ...spectrum }) });
     if (layout.hasModes) {
-      out.push({ name: `ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}>` }) });
+      out.push({ name: `ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}>`, ...spectrum }) });
       out.push({ name: `ss_over_boltzmann_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `steady-state <${o}> / Boltzmann <${o}>` }) });
       out.push({ name: `amp_${o}`, dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: '1', long_name: `amplitude of each mode in <${o}>(t)` }) });
     }
     if (layout.hasThermalDim) {
-      out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model` }) });
-      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model` }) });
+      const reference = layout.referenceModel;
+      out.push({ name: `diff_rate_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: 's-1', long_name: `rate_${o} minus its value for the reference model ${reference}`, reference }) });
+      if (layout.hasModes) out.push({ name: `diff_ss_${o}`, dims: sweep, dtype: 'float64', attrs: extra({ units: '1', long_name: `ss_${o} minus its value for the reference model ${reference}`, reference, ...spectrum }) });
     }
   }
   if (layout.hasModes) out.push({ name: 'eigenrate', dims: [...sweep, 'mode'], dtype: 'float64', attrs: extra({ units: 's-1', long_name: 'decay rates of the modes reachable from the initial state' }) });
-  out.push({ name: 'flags', dims: sweep, dtype: 'float32', attrs: extra(FLAG_ATTRS) });
+  out.push({ name: 'flags', dims: sweep, dtype: FLAG_DTYPE, attrs: extra(FLAG_ATTRS) });
   for (const c of layout.auxCoords) out.push({ name: c.name, dims: [c.dim], dtype: 'float64', attrs: c.attrs });
   return out;
 }
@@ -109,6 +133,7 @@ export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
       attrs: {
         units: '1',
         long_name: `<${o}>(t)`,
+        ...(layout.spectra.get(o) ? { spectrum_range: [...(layout.spectra.get(o) as readonly [number, number])] } : {}),
         ...(coords ? { coordinates: coords } : {}),
         ...(layout.trajectoryDtype === 'float32' ? { relaxmap_storage: 'float32 (outputs: trajectories_float32): values computed in the run precision, rounded once on writing' } : {}),
       },

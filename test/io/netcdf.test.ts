@@ -93,6 +93,34 @@ describe('writeNetcdf / readNetcdf', () => {
     expect(back.attrs).toEqual({ title: 'relaxmap surfaces', points: 12, spin_quantum: 0.5 });
   });
 
+  it('stores bit masks as unsigned integers without a fill value, integer coordinates, and string coordinates over a dimension', async () => {
+    const path = join(await freshDir('types'), 'types.nc');
+    await writeNetcdf(path, {
+      dims: [
+        { name: 'T', values: new Float64Array([1, 2, 3]), attrs: { units: 'K' } },
+        { name: 'mode', values: new Int32Array([1, 2]) },
+        { name: 'term', values: ['dipolar(a,b) mu=+1', 'csa(a) mu=0'] },
+      ],
+      variables: [
+        { name: 'flags', dims: ['T'], data: new Float64Array([0, 2, 34]), dtype: 'uint16', attrs: { flag_masks: [1, 2, 32], flag_meanings: 'non_finite stiff unphysical' } },
+        { name: 'eigenrate', dims: ['T', 'mode'], data: new Float64Array([1, 2, 3, 4, 5, 6]), attrs: { coordinates: 'term_type' } },
+      ],
+      strings: [{ name: 'term_type', dim: 'term', values: ['dipolar', 'csa'], attrs: { long_name: 'mechanism type' } }],
+    });
+    const back = await readNetcdf(path);
+    expect(Array.from(back.variables[0]?.data ?? [])).toEqual([0, 2, 34]);
+    expect(back.strings).toEqual([{ name: 'term_type', dim: 'term', values: ['dipolar', 'csa'], attrs: { long_name: 'mechanism type' } }]);
+    const out = runPython(
+      String.raw`
+import json, sys, xarray as xr
+ds = xr.open_dataset(sys.argv[1])
+print(json.dumps({'flags': str(ds.flags.dtype), 'stiff': [int(x) for x in (ds.flags & 2).values], 'masks': str(ds.flags.attrs['flag_masks'].dtype),
+  'fill': '_FillValue' in ds.flags.encoding, 'mode': str(ds.mode.dtype), 'coords': sorted(ds.coords)}))`,
+      path,
+    );
+    expect(JSON.parse(out)).toEqual({ flags: 'uint16', stiff: [0, 2, 2], masks: 'uint16', fill: false, mode: 'int32', coords: ['T', 'mode', 'term', 'term_type'] });
+  });
+
   it('is read by xarray (netcdf4 and h5netcdf engines) and h5py with dims in order, coords and units', async () => {
     const path = join(await freshDir('xarray'), 'surfaces.nc');
     await writeNetcdf(path, surfaceDataset());

@@ -369,8 +369,10 @@ time: { values: [0, 0.1, 1] }
       for (const y of [yaml, `${yaml}cross_correlations: []\n`]) {
         const r = pointOf(y);
         for (const [k, v] of Object.entries(want.rates)) expect(relErr(r.rates[k] as number, v)).toBeLessThan(1e-13);
-        expect(r.eigenrates.length).toBe(want.eigenrates.length);
-        want.eigenrates.forEach((v, k) => expect(relErr(r.eigenrates[k] as number, v)).toBeLessThan(1e-13));
+        // every mode reported then is reported now; the threshold for reporting a mode is now
+        // relative to the initial deviation (docs/physics.md), so weakly excited modes may join
+        expect(r.eigenrates.length).toBeGreaterThanOrEqual(want.eigenrates.length);
+        want.eigenrates.forEach((v) => expect(Math.min(...r.eigenrates.map((x) => relErr(x, v)))).toBeLessThan(1e-13));
         for (const [k, v] of Object.entries(want.traj)) v.forEach((x, i) => expect(Math.abs(((r.trajectories[k] as number[])[i] as number) - x)).toBeLessThan(1e-13 * Math.max(...v.map(Math.abs))));
       }
     });

@@ -4,7 +4,7 @@ import { unitText, withUnits } from '../../src/plot/labels.js';
 import { planSurface } from '../../src/plot/layout.js';
 import { isGeometric, readTerms, type Dim, type Field, type RunFile } from '../../src/plot/run-directory.js';
 import { coordinateIndex, representativeIndices, sliceField } from '../../src/plot/slice.js';
-import { cellEdges, chooseColorScale } from '../../src/plot/specs/common.js';
+import { cellEdges, sequentialColor } from '../../src/plot/specs/common.js';
 
 function dim(name: string, role: Dim['role'], values: number[] | string[], axisKind: Dim['axisKind'] = 'lin', units = ''): Dim {
   const numeric = typeof values[0] === 'number';
@@ -93,11 +93,10 @@ describe('spec helpers', () => {
     expect(Array.from(lin.hi)).toEqual([3.5, 2.5, 1]);
   });
 
-  it('chooses log color for positive data spanning decades, diverging for signed data', () => {
-    expect(chooseColorScale(0.01, 5, false)).toEqual({ type: 'log', diverging: false });
-    expect(chooseColorScale(0.5, 5, false)).toEqual({ type: 'linear', diverging: false });
-    expect(chooseColorScale(-1, 5, false)).toEqual({ type: 'linear', diverging: true });
-    expect(chooseColorScale(0, 5, true).diverging).toBe(true);
+  it('chooses log color for positive data spanning decades', () => {
+    expect(sequentialColor(0.01, 5)).toEqual({ kind: 'sequential', log: true, domain: [0.01, 5] });
+    expect(sequentialColor(0.5, 5)).toEqual({ kind: 'sequential', log: false, domain: [0.5, 5] });
+    expect(sequentialColor(-1, 5).kind === 'sequential' && sequentialColor(-1, 5)).toMatchObject({ log: false });
   });
 
   it('writes CF units for display', () => {
@@ -113,13 +112,17 @@ describe('spec helpers', () => {
     expect(isGeometric(Float64Array.from([1, 2, 3]))).toBe(false);
   });
 
-  it('reads mechanism, type, mu and part from term labels', () => {
-    const term = dim('term', 'term', ['dipolar(a,b) mu=+2 dc', 'random_field(a,b) mu=-1 thermal', 'my-label mu=0 dc']);
-    const file: RunFile = { path: 'x', dims: [term], fields: new Map(), attrs: {} };
-    expect(readTerms(file, 'x')).toEqual([
-      { label: 'dipolar(a,b) mu=+2 dc', mechanism: 'dipolar(a,b)', type: 'dipolar', mu: 2, part: 'dc' },
-      { label: 'random_field(a,b) mu=-1 thermal', mechanism: 'random_field(a,b)', type: 'random_field', mu: -1, part: 'thermal' },
-      { label: 'my-label mu=0 dc', mechanism: 'my-label', type: 'my-label', mu: 0, part: 'dc' },
-    ]);
+  it('reads mechanism, type and mu from term labels when the coordinates are missing', () => {
+    const term = dim('term', 'term', ['dipolar(a,b) mu=+2', 'random_field(a,b) mu=-1', 'my-label mu=0']);
+    const part = dim('term_part', 'part', ['dc', 'thermal']);
+    const file: RunFile = { path: 'x', dims: [term, part], fields: new Map(), labels: new Map(), attrs: {} };
+    expect(readTerms(file, 'x')).toEqual({
+      terms: [
+        { label: 'dipolar(a,b) mu=+2', mechanism: 'dipolar(a,b)', type: 'dipolar', mu: 2 },
+        { label: 'random_field(a,b) mu=-1', mechanism: 'random_field(a,b)', type: 'random_field', mu: -1 },
+        { label: 'my-label mu=0', mechanism: 'my-label', type: 'my-label', mu: 0 },
+      ],
+      parts: ['dc', 'thermal'],
+    });
   });
 });

@@ -130,7 +130,12 @@ describe('relaxmap plot on thermalization x T (log) x B0 (lin)', () => {
     expect(rate.facet.column.field).toBe('f0');
     expect(rate.facet.column.title).toBe('thermalization');
     const diff = spec('diff_rate_Mz');
-    expect(diff.spec.encoding.color.scale).toMatchObject({ type: 'linear', domainMid: 0 });
+    // symmetric about 0, relative (the rates span decades), without the reference's blank panel
+    const scale = diff.spec.encoding.color.scale;
+    expect(scale).toMatchObject({ type: 'linear', scheme: 'redblue' });
+    expect(scale.domain[0]).toBe(-scale.domain[1]);
+    expect(diff.title.text.join(' ')).toMatch(/relative difference from rodin-abergel \(reference\)/);
+    expect(new Set(diff.data.values.map((r: { f0: string }) => r.f0))).toEqual(new Set(['bengs-levitt']));
     // ss/Boltzmann stays within a factor of two: linear color
     expect(spec('ss_over_boltzmann_Mz').spec.encoding.color.scale.type).toBe('linear');
   });
@@ -218,8 +223,10 @@ describe('axes of other kinds', () => {
     const r = await plotRunDirectory(groupDir, { formats: ['svg'] });
     const texts = svgTexts(readFileSync(join(groupDir, 'figures', 'rate_Mz.svg'), 'utf8'));
     expect(texts).toContain('kappa');
-    expect(texts).toContain('tau_c [g] (s)');
-    for (const k of ['-0.5', '0', '0.5', '0.9']) expect(texts).toContain(k);
+    expect(texts).toContain('tau_c (s), zipped with b_hz from 20000 to 40000 Hz');
+    for (const k of ['\u22120.5', '0', '0.5', '0.9']) expect(texts).toContain(k);
+    // the zipped axis carries tau_c's values, not the group index 0..4
+    for (const k of ['10⁻¹²', '10⁻¹¹', '10⁻¹⁰']) expect(texts).toContain(k);
     expect(r.warnings).toEqual([]);
   });
 });

@@ -36,23 +36,23 @@ const PAIR_OBSERVABLES = [
   { name: 'singlet', expression: 'singlet(a,b)' },
 ];
 
-/** The documented term list: dipolar mu = -2..2 and random_field mu = -1..1, each dc and thermal. */
-export function fixtureTerms(): Array<{ label: string; mechanism: string; type: string; mu: number; part: 'dc' | 'thermal' }> {
-  const out: Array<{ label: string; mechanism: string; type: string; mu: number; part: 'dc' | 'thermal' }> = [];
+/** The documented term list: dipolar mu = -2..2 and random_field mu = -1..1 (each with a dc and a thermal part). */
+export function fixtureTerms(): Array<{ label: string; mechanism: string; type: string; mu: number }> {
+  const out: Array<{ label: string; mechanism: string; type: string; mu: number }> = [];
   const mech = [
     { mechanism: 'dipolar(a,b)', type: 'dipolar', mus: [2, 1, 0, -1, -2] },
     { mechanism: 'random_field(a,b)', type: 'random_field', mus: [1, 0, -1] },
   ];
   for (const m of mech) {
     for (const mu of m.mus) {
-      for (const part of ['dc', 'thermal'] as const) {
-        const sign = mu > 0 ? '+' : mu < 0 ? '-' : '';
-        out.push({ label: `${m.mechanism} mu=${sign}${Math.abs(mu)} ${part}`, mechanism: m.mechanism, type: m.type, mu, part });
-      }
+      const sign = mu > 0 ? '+' : mu < 0 ? '-' : '';
+      out.push({ label: `${m.mechanism} mu=${sign}${Math.abs(mu)}`, mechanism: m.mechanism, type: m.type, mu });
     }
   }
   return out;
 }
+
+export const FIXTURE_PARTS = ['dc', 'thermal'] as const;
 
 function productShape(n: readonly number[]): number {
   return n.reduce((a, b) => a * b, 1);
@@ -163,7 +163,8 @@ export async function writeFixtureRun(dir: string, opts: FixtureOptions): Promis
       name: 'flags',
       dims: baseNames,
       data: new Float64Array(nBase),
-      attrs: { units: '1', flag_masks: [1, 2, 4, 8, 16], flag_meanings: 'nonfinite stiff recomputed_float64 eigen_failed oscillating' },
+      dtype: 'uint16',
+      attrs: { units: '1', flag_masks: [1, 2, 4, 8, 16, 32], flag_meanings: 'non_finite stiff_rates_span_12_decades recomputed_in_float64 eigen_decomposition_failed oscillating_modes unphysical' },
     },
   );
   const globalAttrs: Record<string, string | number> = {
@@ -179,7 +180,7 @@ export async function writeFixtureRun(dir: string, opts: FixtureOptions): Promis
     thermalization: (opts.thermalization ?? ['rodin-abergel']).join(', '),
     Conventions: 'CF-1.8',
   };
-  const modeDim: NcDimension = { name: 'mode', values: Float64Array.from({ length: modes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'mode' } };
+  const modeDim: NcDimension = { name: 'mode', values: Int32Array.from({ length: modes }, (_, i) => i + 1), attrs: { units: '1', long_name: 'mode' } };
   await writeNetcdf(join(dir, 'surfaces.nc'), { dims: [...baseDims, modeDim], variables: surfaceVars, attrs: globalAttrs });
 
   const times = opts.times;
@@ -201,30 +202,47 @@ export async function writeFixtureRun(dir: string, opts: FixtureOptions): Promis
 
     if (opts.contributions) {
       const terms = fixtureTerms();
-      const termDim: NcDimension = { name: 'term', values: terms.map((t) => t.label), attrs: { long_name: 'mechanism, component mu and part' } };
+      const termDim: NcDimension = { name: 'term', values: terms.map((t) => t.label), attrs: { long_name: 'mechanism and component mu' } };
+      const partDim: NcDimension = { name: 'term_part', values: [...FIXTURE_PARTS], attrs: { long_name: 'dc or thermal part' } };
+      const nP = FIXTURE_PARTS.length;
       const contribVars: NcVariable[] = [
         { name: 'term_mu', dims: ['term'], data: Float64Array.from(terms, (t) => t.mu), attrs: { units: '1', long_name: 'eigenoperator component mu' } },
         ...observables.map((o, oi) => {
           const nT = terms.length;
-          const data = new Float64Array(nBase * nT * times.length);
+          const data = new Float64Array(nBase * nT * nP * times.length);
           forEachIndex(baseShape, (idx, flat) => {
             const init = initIdx >= 0 ? (idx[initIdx] as number) : 0;
             const r = rateAt(idx, oi) / 50;
             terms.forEach((term, k) => {
               const scale = (term.type === 'dipolar' ? 1e-6 : 3e-7) * (1 + Math.abs(term.mu)) * (oi === 0 ? 1 : 1e-3);
-              times.forEach((t, j) => {
-                const decay = Math.exp(-r * t);
-                // dc falls with the deviation from equilibrium; the thermal part is flat from the
-                // inverted state and builds up from a singlet, as in the seed's Figures 1-2.
-                const v = term.part === 'dc' ? scale * decay : init === 0 ? scale : scale * (1 - decay);
-                data[(flat * nT + k) * times.length + j] = term.mu === 0 && term.part === 'thermal' ? 0 : oi === 1 && term.type === 'dipolar' ? 0 : -v;
+              FIXTURE_PARTS.forEach((part, q) => {
+                times.forEach((t, j) => {
+                  const decay = Math.exp(-r * t);
+                  // dc falls with the deviation from equilibrium; the thermal part is flat from the
+                  // inverted state and builds up from a singlet, as in the seed's Figures 1-2.
+                  const v = part === 'dc' ? scale * decay : init === 0 ? scale : scale * (1 - decay);
+                  data[((flat * nT + k) * nP + q) * times.length + j] = term.mu === 0 && part === 'thermal' ? 0 : oi === 1 && term.type === 'dipolar' ? 0 : -v;
+                });
               });
             });
           });
-          return { name: `dOdt_${o.name}`, dims: [...baseNames, 'term', 'time'], data, attrs: { units: 's-1', long_name: `contributions to d<${o.name}>/dt` } };
+          return {
+            name: `dOdt_${o.name}`,
+            dims: [...baseNames, 'term', 'term_part', 'time'],
+            data,
+            attrs: { units: 's-1', long_name: `contributions to d<${o.name}>/dt`, coordinates: 'term_mechanism term_type term_mu' },
+          };
         }),
       ];
-      await writeNetcdf(join(dir, 'contributions.nc'), { dims: [...baseDims, termDim, timeDim], variables: contribVars, attrs: globalAttrs });
+      await writeNetcdf(join(dir, 'contributions.nc'), {
+        dims: [...baseDims, termDim, partDim, timeDim],
+        variables: contribVars,
+        strings: [
+          { name: 'term_mechanism', dim: 'term', values: terms.map((t) => t.mechanism) },
+          { name: 'term_type', dim: 'term', values: terms.map((t) => t.type) },
+        ],
+        attrs: globalAttrs,
+      });
     }
   }
 

@@ -113,13 +113,20 @@ print(json.dumps(dict(
   });
 });
 
-/** Data of a run directory in comparable form: CSV bytes and xarray's identical(). */
+/**
+ * Data of a run directory in comparable form: CSV bytes and xarray's identical(), apart from
+ * the time stamp `created` (provenance of each run, as in run.json).
+ */
 async function sameRun(a: string, b: string): Promise<void> {
   expect(readFileSync(join(a, 'points.csv'), 'utf8')).toBe(readFileSync(join(b, 'points.csv'), 'utf8'));
   const same = await python<{ surfaces: boolean; trajectories: boolean }>(`
 import json, xarray as xr
+def load(p):
+    ds = xr.open_dataset(p)
+    ds.attrs.pop('created')
+    return ds
 def same(f):
-    return bool(xr.open_dataset(${JSON.stringify(a)} + '/' + f).identical(xr.open_dataset(${JSON.stringify(b)} + '/' + f)))
+    return bool(load(${JSON.stringify(a)} + '/' + f).identical(load(${JSON.stringify(b)} + '/' + f)))
 print(json.dumps(dict(surfaces=same('surfaces.nc'), trajectories=same('trajectories.nc'))))`);
   expect(same).toEqual({ surfaces: true, trajectories: true });
 }

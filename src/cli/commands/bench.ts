@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { findBaseline, median, relDiff, runEngine, runNumpy, STANDARD, type EngineRun, type GridSize, type NumpyRun } from '../../bench/pair-map.js';
+import { e3hSpec, findE3hBaseline, runEngineE3h, runNumpyE3h, type E3hNumpyRun, type E3hRun } from '../../bench/dnp-e3h.js';
+import { planAgainstRun, type PlanCheck } from '../../bench/plan-check.js';
 import type { BackendChoice } from '../../engine/select-backend.js';
 import { UsageError } from '../../spec/errors.js';
 
@@ -15,6 +17,10 @@ export interface BenchOptions {
   readonly memoryScan?: boolean;
   /** Internal: one engine run, print its JSON and peak RSS (for the memory scan). */
   readonly engineOnly?: string;
+  readonly e3hGrid?: string;
+  readonly e3hBackends?: string;
+  readonly e3h?: boolean;
+  readonly planCheck?: boolean;
 }
 
 function parseGrid(s: string | undefined, dflt: GridSize): GridSize {
@@ -121,6 +127,62 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   if (check) log(json, `  means vs numpy (relative): R1 ${check.R1.toExponential(1)}, RS ${check.RS.toExponential(1)}, <Mz>(60 s) ${check.traj_end.toExponential(1)}`);
   const ratio = npRate ? best.median_points_per_s / npRate : null;
   log(json, `  best: ${best.backend} ${Math.round(best.median_points_per_s).toLocaleString('en-US')} points/s${ratio ? `, ${ratio.toFixed(1)}x numpy (${Math.round(npRate ?? 0).toLocaleString('en-US')} points/s)` : ''}`);
+  // second standard benchmark: electron + three 1H on a 61-point log grid
+  let e3h: Record<string, unknown> = {};
+  if (opts.e3h !== false) {
+    const [nT, nB0] = (opts.e3hGrid ?? '32,8').split(',').map(Number) as [number, number];
+    const e3hBackends = (opts.e3hBackends ?? 'inline,auto').split(',').map((b) => b.trim()) as BackendChoice[];
+    const e3hBase = opts.numpy === false ? undefined : findE3hBaseline();
+    log(json, `relaxmap bench: dnp-e3h ${nT}x${nB0}x2 = ${2 * nT * nB0} points, 61 log-spaced times (${e3hSpec(nT, nB0).length > 0 ? 'bench/baseline/dnp-e3h.yaml' : ''})`);
+    const eRuns = new Map<string, E3hRun[]>();
+    const nRuns: E3hNumpyRun[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const b of e3hBackends) {
+        const r = await runEngineE3h(nT, nB0, b);
+        const list = eRuns.get(b) ?? [];
+        list.push(r);
+        eRuns.set(b, list);
+        log(json, `  round ${round + 1} ${`${b}:${r.backend}`.padEnd(16)} ${r.seconds.toFixed(3)} s  ${Math.round(r.points_per_s).toLocaleString('en-US')} points/s`);
+      }
+      if (e3hBase) {
+        const n = await runNumpyE3h(e3hBase, nT, nB0);
+        nRuns.push(n);
+        log(json, `  round ${round + 1} numpy eigh       ${n.seconds.toFixed(3)} s  ${Math.round(n.points_per_s).toLocaleString('en-US')} points/s`);
+      }
+    }
+    const eSummary = [...eRuns.entries()].map(([b, runs]) => ({ choice: b, backend: runs[runs.length - 1]?.backend ?? b, median_points_per_s: median(runs.map((r) => r.points_per_s)), last: runs[runs.length - 1] as E3hRun }));
+    const eBest = eSummary.reduce((a, b) => (b.median_points_per_s > a.median_points_per_s ? b : a));
+    const nRate = nRuns.length > 0 ? median(nRuns.map((n) => n.points_per_s)) : null;
+    const nLast = nRuns[nRuns.length - 1];
+    const eCheck = nLast
+      ? {
+          rate_Ez: relDiff(eBest.last.rate_Ez_mean, nLast.rate_Ez_mean),
+          rate_Hz: relDiff(eBest.last.rate_Hz_mean, nLast.rate_Hz_mean),
+          ss_Hz: relDiff(eBest.last.ss_Hz_mean, nLast.ss_Hz_mean),
+          traj_Hz_end: relDiff(eBest.last.traj_Hz_end_mean, nLast.traj_Hz_end_mean),
+          traj_Hz_1ms: relDiff(eBest.last.traj_Hz_1ms_mean, nLast.traj_Hz_1ms_mean),
+        }
+      : null;
+    if (eCheck) log(json, `  dnp-e3h means vs numpy (relative): rate_Ez ${eCheck.rate_Ez.toExponential(1)}, rate_Hz ${eCheck.rate_Hz.toExponential(1)}, ss_Hz ${eCheck.ss_Hz.toExponential(1)}, <Hz>(1e3 s) ${eCheck.traj_Hz_end.toExponential(1)}, <Hz>(1 ms) ${eCheck.traj_Hz_1ms.toExponential(1)}`);
+    const eRatio = nRate ? eBest.median_points_per_s / nRate : null;
+    log(json, `  dnp-e3h best: ${eBest.choice} (${eBest.backend}) ${Math.round(eBest.median_points_per_s).toLocaleString('en-US')} points/s${eRatio ? `, ${eRatio.toFixed(2)}x numpy (${Math.round(nRate ?? 0).toLocaleString('en-US')} points/s)` : ''}`);
+    e3h = {
+      dnp_e3h_points: eBest.last.points,
+      dnp_e3h_backend: eBest.backend,
+      dnp_e3h_points_per_s: Math.round(eBest.median_points_per_s),
+      dnp_e3h_numpy_points_per_s: nRate === null ? null : Math.round(nRate),
+      dnp_e3h_ratio: eRatio === null ? null : Number(eRatio.toFixed(2)),
+      dnp_e3h_means_relative_difference: eCheck,
+      dnp_e3h_backends: eSummary.map((x) => ({ choice: x.choice, backend: x.backend, median_points_per_s: Math.round(x.median_points_per_s) })),
+    };
+  }
+
+  // relaxmap plan's ETA against the measured run (every example in sweeps/, and dnp-e3h)
+  let planChecks: PlanCheck[] | undefined;
+  if (opts.planCheck !== false) {
+    planChecks = await planAgainstRun((s) => log(json, s));
+  }
+
   const result = {
     benchmark: 'pair-map',
     date: new Date().toISOString(),
@@ -138,6 +200,9 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     means_relative_difference: check,
     backends: summary.map((s) => ({ backend: s.backend, description: s.description, median_points_per_s: Math.round(s.median_points_per_s), first_points_per_s: Math.round(s.first_points_per_s) })),
     ...(memoryScan ? { memory_scan: memoryScan } : {}),
+    ...e3h,
+    load_average: loadavg().map((x) => Number(x.toFixed(2))),
+    ...(planChecks ? { plan_check: planChecks, plan_check_max_error: Math.max(0, ...planChecks.map((c) => Math.abs(c.ratio - 1))) } : {}),
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,12 +1,17 @@
 import { availableParallelism, freemem } from 'node:os';
-import { statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createNetcdf, type NcVariableHeader } from '../../io/netcdf.js';
+import { outputLayout, surfaceVariables, trajectoryVariables } from '../../sweep/output-layout.js';
+import { dirname, join, resolve } from 'node:path';
 import { selectBackend } from '../../engine/select-backend.js';
 import { UsageError } from '../../spec/errors.js';
 import { parseSets } from '../../spec/overrides.js';
 import { defaultMemoryBytes, loadJob } from '../../sweep/executor.js';
 import { formatBytes, makePlan, parseBytes } from '../../sweep/plan.js';
 import { parseBackend, parseCount } from './run.js';
+import { evaluatePoint } from '../../evaluate/point.js';
+import { pointParams } from '../../sweep/grid.js';
 
 export interface PlanCommandOptions {
   readonly set?: string[];
@@ -18,9 +23,54 @@ export interface PlanCommandOptions {
   readonly json?: boolean;
 }
 
+/**
+ * Seconds to write the outputs: NetCDF and CSV formatting per value (measured on this code:
+ * about 0.1 us per surface value, 0.05 us per trajectory value, 1 us per CSV field), plus
+ * contributions, which are evaluated point by point (timed on one point).
+ */
+async function estimateWriteSeconds(job: ReturnType<typeof loadJob>, plan: ReturnType<typeof makePlan>): Promise<number> {
+  // the NetCDF writer's start-up (a few seconds cold in a fresh process, nothing when warm):
+  // measured by writing a one-value file into a temporary directory
+  // the writer's fixed costs (start-up, one dataset per variable, fsync): measured by writing
+  // files with the same variables over a one-point grid into a temporary directory
+  const layout = outputLayout(job, plan);
+  const dir = mkdtempSync(join(tmpdir(), 'relaxmap-plan-'));
+  const tw = performance.now();
+  try {
+    const one = (d: { name: string }): { name: string; values: Float64Array } => ({ name: d.name, values: Float64Array.of(0) });
+    const files: Array<[string, NcVariableHeader[], Array<{ name: string }>]> = [['s.nc', surfaceVariables(layout), [...layout.sweepDims, ...(layout.hasModes ? [layout.modeDim] : [])]]];
+    if (plan.want.trajectories && plan.nTimes > 0) files.push(['t.nc', trajectoryVariables(layout), [...layout.sweepDims, layout.timeDim]]);
+    for (const [name, vars, dims] of files) {
+      const w = await createNetcdf(join(dir, name), { dims: dims.map(one), variables: vars.filter((v) => v.dims.every((x) => dims.some((d) => d.name === x))) });
+      await w.close();
+    }
+  } catch {
+    // an estimate only
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const startup = (performance.now() - tw) / 1000;
+  const surfaces = plan.outputBytes.surfaces / 8;
+  const traj = plan.outputBytes.trajectories / 8;
+  const csvFields = plan.outputBytes.csv / 24;
+  let contributions = 0;
+  if (plan.contributionTerms > 0 && plan.nTimes > 0) {
+    const v = job.grid.variants[0];
+    const problem = v ? job.problems[v.initial] : undefined;
+    if (v && problem) {
+      const t = performance.now();
+      evaluatePoint(problem, pointParams(job.grid, 0), v.thermal, { contributions: true });
+      contributions = ((performance.now() - t) / 1000) * plan.points;
+    }
+  }
+  return startup + 1e-7 * surfaces + 5e-8 * traj + 1e-6 * csvFields + contributions;
+}
+
 /** relaxmap plan: what a run would do, measured on a short calibration, without writing anything. */
 export async function planCommand(specPath: string, opts: PlanCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const tLoad = performance.now();
   const job = loadJob(specPath, parseSets(opts.set ?? []));
+  const loadSeconds = (performance.now() - tLoad) / 1000;
   const workers = parseCount('--workers', opts.workers) ?? availableParallelism();
   const memoryBytes = opts.memory ? parseBytes(opts.memory) : defaultMemoryBytes();
   const plan = makePlan(job, { memoryBytes, inFlight: workers + 1 });
@@ -38,14 +88,22 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `the outputs would take about ${formatBytes(totalOut)} but ${target} has ${formatBytes(free)} free: drop trajectories from outputs, use fewer time points, or shard the run (--shard I/N) across machines`,
     );
   }
+  const tSelect = performance.now();
   const selection = await selectBackend(job, plan.points, {
     backend: parseBackend(opts.backend),
     workers,
     ...(opts.tfjs ? { tfjs: opts.tfjs } : {}),
     chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes },
   });
-  const eta = selection.estimateSeconds;
+  const selectSeconds = (performance.now() - tSelect) / 1000;
   await selection.backend.close();
+  // the run repeats what plan just did (load the spec and build the job, calibrate, which
+  // builds every variant's kernel), then computes and writes
+  const cal = selection.calibration;
+  const eta =
+    selection.estimateSeconds === undefined || !cal
+      ? undefined
+      : loadSeconds + selectSeconds + (selection.estimateSeconds - cal.setup) + (await estimateWriteSeconds(job, plan));
   const info = {
     spec: specPath,
     points: plan.points,

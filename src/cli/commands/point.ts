@@ -1,7 +1,6 @@
-import { evaluatePoint, type PointResult } from '../../evaluate/point.js';
-import { loadSpecFile } from '../../spec/load.js';
-import { baseParameters, buildProblem } from '../../spec/resolve.js';
-import { applyOverrides, checkOverridesUsed, parseSets } from '../../spec/overrides.js';
+import type { PointResult } from '../../evaluate/point.js';
+import { pointWithOverrides } from '../../api/point.js';
+import { parseSets } from '../../spec/overrides.js';
 
 export interface PointCommandOptions {
   readonly set?: string[];
@@ -11,24 +10,19 @@ export interface PointCommandOptions {
 
 export function pointCommand(specPath: string, opts: PointCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): void {
   const sets = parseSets(opts.set ?? []);
-  const checked = loadSpecFile(specPath, (raw) => applyOverrides(raw, sets));
-  checkOverridesUsed(sets, checked.usedParameters, specPath);
-  const problem = buildProblem(checked);
-  const params = baseParameters(checked);
-  const thermal = checked.thermalizations[0];
-  if (!thermal) throw new Error('no thermalization model');
-  const wantContrib = opts.contributions ?? checked.outputs.includes('contributions');
-  const result = evaluatePoint(problem, params, thermal, { contributions: wantContrib && problem.times.length > 0 });
+  const { result, name, thermalizationIsList, initialIsList, warnings } = pointWithOverrides(specPath, sets, opts.contributions);
+  for (const w of warnings) err.write(`relaxmap: warning: ${w}\n`);
   if (opts.json) out.write(`${JSON.stringify(result)}\n`);
-  else out.write(formatPoint(result, checked.spec.name ?? specPath, checked.thermalizations.length > 1));
-  for (const w of [...checked.warnings, ...(result.warnings ?? [])]) err.write(`relaxmap: warning: ${w}\n`);
+  else out.write(formatPoint(result, name, thermalizationIsList, initialIsList));
+  for (const w of result.warnings ?? []) err.write(`relaxmap: warning: ${w}\n`);
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : String(v));
 
-export function formatPoint(r: PointResult, name: string, isList: boolean): string {
+export function formatPoint(r: PointResult & { readonly initial?: string }, name: string, isList: boolean, initialIsList = false): string {
   const lines: string[] = [];
   lines.push(`${name}: ${r.thermalization}${isList ? ' (first of the listed models; --set thermalization=... for another)' : ''}`);
+  if (r.initial !== undefined) lines.push(`  initial state: ${r.initial}${initialIsList ? ' (first of the listed initial states; --set initial=... for another)' : ''}`);
   lines.push(`  parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   lines.push(`  generator: ${r.generator.path}, reduced dimension ${r.generator.reduced_dimension} of ${r.generator.full_dimension}`);
   lines.push('  observable        rate (1/s)     steady state   Boltzmann      ss/Boltzmann');

@@ -6,10 +6,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { type Chunk, type ChunkResult, type Want } from '../chunk.js';
-import type { CoefficientTables } from '../coefficient-tables.js';
-import type { CompiledProblem } from '../compiled-problem.js';
 import { F64Kernel } from '../f64-kernel.js';
-import type { Job } from '../job.js';
+import type { Job, KernelData } from '../job.js';
 import type { SweepGrid } from '../../sweep/grid.js';
 import { enforceContract, ESTIMATE_FLOOR, ESTIMATE_MARGIN, type ContractOutcome } from '../tfjs/precision-contract.js';
 import type { Tf } from '../tfjs/load-tfjs.js';
@@ -62,7 +60,8 @@ export function fusedShape(fp: FusedProblem, layout?: 'thread' | 'group'): Fused
   return { r: fp.r, nObs: fp.nObs, nDims: fp.dimLengths.length, m: fp.time.kind === 'uniform' ? fp.time.m : 1, layout: chooseLayout(fp.r, layout) };
 }
 
-export function buildFused(tf: Tf | undefined, job: Job, cp: CompiledProblem, tables: CoefficientTables, grid: SweepGrid, inhomogeneous: boolean, options: FusedVariantOptions): FusedVariant {
+export function buildFused(tf: Tf | undefined, job: Job, data: KernelData, grid: SweepGrid, inhomogeneous: boolean, options: FusedVariantOptions): FusedVariant {
+  const { cp, tables, sym } = data;
   const want = job.want;
   const fp = buildFusedProblem(cp, tables, grid, inhomogeneous, { wantRates: want.rates, wantTrajectories: want.trajectories });
   const sideWant: Want = { rates: false, modes: want.modes, trajectories: false };
@@ -76,8 +75,9 @@ export function buildFused(tf: Tf | undefined, job: Job, cp: CompiledProblem, ta
   return {
     kind: 'fused',
     fp,
-    full: new F64Kernel(cp, tables, want),
-    side: new F64Kernel(cp, tables, sideWant),
+    // the float64 side (modes, rechecks) is the batched kernel's own: same tables and symmetric form
+    full: new F64Kernel(cp, tables, want, sym),
+    side: new F64Kernel(cp, tables, sideWant, sym),
     js: options.device === 'js' ? new FusedJsKernel(fp) : undefined,
     gpu,
   };

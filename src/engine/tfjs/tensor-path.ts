@@ -18,7 +18,7 @@
  */
 import type { Tensor, Tensor1D, Tensor3D } from '@tensorflow/tfjs';
 import type { Chunk, ChunkResult, Want } from '../chunk.js';
-import type { CoefficientTables } from '../coefficient-tables.js';
+import type { KernelData } from '../job.js';
 import type { CompiledProblem } from '../compiled-problem.js';
 import { F64Kernel } from '../f64-kernel.js';
 import { blocking, timePlan, type TimePlan } from '../fused/time-plan.js';
@@ -84,7 +84,8 @@ export interface TensorVariant {
   readonly batch: number;
 }
 
-export function tensorVariant(want: Want, cp: CompiledProblem, tables: CoefficientTables, inhomogeneous: boolean, batchSize: number): TensorVariant {
+export function tensorVariant(want: Want, data: KernelData, inhomogeneous: boolean, batchSize: number): TensorVariant {
+  const { cp, tables, sym } = data;
   const b = batchSize;
   const sideWant: Want = { rates: false, modes: want.modes, trajectories: false };
   const aligned = alignedBasis(cp);
@@ -96,9 +97,10 @@ export function tensorVariant(want: Want, cp: CompiledProblem, tables: Coefficie
     kind: 'tensor',
     cp,
     inhomogeneous,
-    full: new F64Kernel(cp, tables, want),
-    side: new F64Kernel(cp, tables, sideWant),
-    inputs: new F64Kernel(cp, tables, sideWant),
+    // the float64 side (modes, rechecks) is the batched kernel's own: same tables and symmetric form
+    full: new F64Kernel(cp, tables, want, sym),
+    side: new F64Kernel(cp, tables, sideWant, sym),
+    inputs: new F64Kernel(cp, tables, sideWant, sym),
     rotation: aligned.rotation,
     terms: Float32Array.from(aligned.termMatrices),
     rateWeights: Float32Array.from(cp.rateWeights),

@@ -33,7 +33,7 @@ import { availableParallelism } from 'node:os';
 import type { Tensor } from '@tensorflow/tfjs';
 import { emptyStats, EngineError, type BackendStats, type DeviceStats, type EngineBackend } from '../backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from '../chunk.js';
-import { chunkShape, kernelData, kernelFor, type ChunkKernel, type Job } from '../job.js';
+import { chunkShape, kernelData, kernelFor, type ChunkKernel, type Job, type KernelData } from '../job.js';
 import { fusedOutputLength, fusedOutputViews } from '../fused/fused-constants.js';
 import { FinisherPool } from '../fused/finisher-pool.js';
 import { buildFused, disposeFused, finishFusedChunk, finishKernels, fusedShape, fusedUnsupported, sliceViews, type FusedVariant } from '../fused/fused-path.js';
@@ -288,7 +288,7 @@ export class TfjsBackend implements EngineBackend {
       this.kernelsUsed.add('float64');
     } else {
       const inhomogeneous = variant.thermal === 'inhomogeneous';
-      state = this.fusedOrTensor(data.cp, data.tables, inhomogeneous);
+      state = this.fusedOrTensor(data, inhomogeneous);
     }
     this.variants.set(v, state);
     return state;
@@ -298,10 +298,11 @@ export class TfjsBackend implements EngineBackend {
    * The fused kernel where it runs (not on tensorflow; on WebGPU when the variant fits the
    * device's workgroup memory) unless the tensor path was asked for; else the tensor path.
    */
-  private fusedOrTensor(cp: Parameters<typeof tensorVariant>[1], tables: Parameters<typeof tensorVariant>[2], inhomogeneous: boolean): VariantState {
+  private fusedOrTensor(data: KernelData, inhomogeneous: boolean): VariantState {
+    const { cp, tables } = data;
     const tensor = (): VariantState => {
       this.kernelsUsed.add('tensor');
-      return tensorVariant(this.job.want, cp, tables, inhomogeneous, this.batchSize);
+      return tensorVariant(this.job.want, data, inhomogeneous, this.batchSize);
     };
     if (this.kernelChoice === 'tensor' || this.backendName === 'tensorflow') return tensor();
     if (this.backendName === 'webgpu') {
@@ -311,13 +312,13 @@ export class TfjsBackend implements EngineBackend {
         if (this.kernelChoice === 'fused') throw new EngineError(`fused kernel: ${why}`);
         return tensor();
       }
-      const v = buildFused(this.tf, this.job, cp, tables, this.job.grid, inhomogeneous, { device: 'webgpu', ...(this.layout ? { layout: this.layout } : {}) });
+      const v = buildFused(this.tf, this.job, data, this.job.grid, inhomogeneous, { device: 'webgpu', ...(this.layout ? { layout: this.layout } : {}) });
       this.device.uploadBytes += v.gpu?.uploadBytes ?? 0;
       this.kernelsUsed.add('fused-wgsl');
       return v;
     }
     this.kernelsUsed.add('fused-js');
-    return buildFused(undefined, this.job, cp, tables, this.job.grid, inhomogeneous, { device: 'js' });
+    return buildFused(undefined, this.job, data, this.job.grid, inhomogeneous, { device: 'js' });
   }
 
   /** WebGPU fused path: queue the chunk; pending chunks are dispatched together. */

@@ -1,5 +1,5 @@
-/** Shared pieces of the vega-lite specs: config, color scales, cell edges. Pure functions. */
-import type { AxisKind } from '../run-directory.js';
+/** Shared pieces of the vega-lite specs: config, axes, color scales, cell edges. Pure functions. */
+import { linearTicks, logTicks, symlogTicks, tickProps, type TickPlan } from '../ticks.js';
 
 /** A vega-lite spec as built here; render.ts hands it to vega-lite's compiler, which checks it. */
 export type VlSpec = Record<string, unknown>;
@@ -18,58 +18,100 @@ export const BASE_CONFIG: VlSpec = {
   padding: 8,
   view: { stroke: '#888', strokeWidth: 0.5 },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', grid: false, tickColor: '#444', domainColor: '#444' },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gradientLength: 220, labelLimit: 260 },
-  header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal' },
-  title: { fontSize: 14, subtitleFontSize: 11, anchor: 'start', subtitleColor: '#444', offset: 10 },
+  // No length limits: a truncated legend title or label (`ss_over_boltzmann…`) hides what is drawn.
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gradientLength: 220, labelLimit: 0, titleLimit: 0, titlePadding: 10 },
+  header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 0 },
+  title: { fontSize: 14, subtitleFontSize: 11, anchor: 'start', subtitleColor: '#444', offset: 10, limit: 0 },
   line: { strokeWidth: 1.6 },
 };
 
-/**
- * Tick labels readable over any range: plain digits between 1e-3 and 1e5, otherwise
- * scientific (vega's defaults would print SI prefixes on log axes: 100p for 1e-10).
- */
-export const NUMBER_LABEL = "datum.value == 0 ? '0' : abs(datum.value) >= 1e-3 && abs(datum.value) < 1e5 ? format(datum.value, '~r') : format(datum.value, '.2~e')";
+/** A numeric position axis: scale type, explicit domain and the ticks drawn on it. */
+export interface AxisScale {
+  readonly log: boolean;
+  readonly domain: readonly [number, number];
+  readonly ticks: TickPlan;
+}
+
+/** Log when asked and possible (positive domain), with ticks planned for the domain. */
+export function axisScale(lo: number, hi: number, log: boolean): AxisScale {
+  const isLog = log && lo > 0 && hi > 0;
+  return { log: isLog, domain: [lo, hi], ticks: isLog ? logTicks(lo, hi) : linearTicks(lo, hi) };
+}
 
 /**
- * Axis label settings: on log axes a plain format, so vega keeps thinning the labels of the
- * minor ticks (a labelExpr would label every one of them).
+ * A value axis over data in [lo, hi], padded so lines do not run along the frame. A point
+ * range (a constant) is widened around the value, by `scale` when the value is 0.
  */
-export function axisLabels(log: boolean): VlSpec {
-  return log ? { format: '~g' } : { labelExpr: NUMBER_LABEL };
+export function valueAxisScale(lo: number, hi: number, log: boolean, scale = 0): AxisScale {
+  if (log && lo > 0 && hi > lo) return axisScale(lo / 1.15, hi * 1.15, true);
+  if (!(hi > lo)) {
+    const w = Math.abs(lo) > 0 ? 0.1 * Math.abs(lo) : scale > 0 ? 0.1 * scale : 1;
+    return axisScale(lo - w, lo + w, false);
+  }
+  const pad = 0.05 * (hi - lo);
+  return axisScale(lo - pad, hi + pad, false);
+}
+
+export function scaleSpec(a: AxisScale): VlSpec {
+  return a.log ? { type: 'log', domain: [...a.domain], nice: false } : { type: 'linear', domain: [...a.domain], nice: false, zero: false };
+}
+
+/** Encoding of a quantitative position channel with the planned ticks. */
+export function positionEncoding(field: string, title: string, a: AxisScale, axis: VlSpec = {}): VlSpec {
+  return { field, type: 'quantitative', title, scale: scaleSpec(a), axis: { ...tickProps(a.ticks), ...axis } };
 }
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-export interface ColorScale {
-  readonly type: 'linear' | 'log';
-  readonly diverging: boolean;
-}
+/** The one colour of a constant surface (viridis at its middle). */
+export const CONSTANT_COLOR = '#21918c';
 
 /**
- * Log color when every value is positive and they span at least two decades; a diverging
- * scheme centred on 0 for differences and signed data.
+ * Colour of a heatmap. Sequential viridis (log when positive over two decades or more); a
+ * diverging red-blue scale symmetric about 0 (symlog when the differences span decades,
+ * linear below `symlog`); or one colour for a surface that is constant to round-off.
  */
-export function chooseColorScale(lo: number, hi: number, signedHint: boolean): ColorScale {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { type: 'linear', diverging: false };
-  if (signedHint || (lo < 0 && hi > 0)) return { type: 'linear', diverging: true };
-  if (lo > 0 && hi / lo >= 100) return { type: 'log', diverging: false };
-  return { type: 'linear', diverging: false };
-}
+export type ColorSpec =
+  | { readonly kind: 'sequential'; readonly log: boolean; readonly domain: readonly [number, number] }
+  | { readonly kind: 'diverging'; readonly max: number; readonly symlog: number | null }
+  | { readonly kind: 'constant'; readonly value: number };
 
-export function colorScaleSpec(c: ColorScale): VlSpec {
-  if (c.diverging) return { type: 'linear', scheme: 'redblue', reverse: true, domainMid: 0 };
-  return { type: c.type, scheme: 'viridis', ...(c.type === 'log' ? {} : { zero: false }), nice: false };
-}
-
-/** Positional scale for a numeric axis of the given kind (values axes are drawn linearly). */
-export function positionScale(kind: AxisKind, lo: number, hi: number): VlSpec {
-  const log = kind === 'log' && lo > 0;
-  return log ? { type: 'log', domain: [lo, hi], nice: false } : { type: 'linear', domain: [lo, hi], nice: false, zero: false };
-}
-
-/** Whether values spread over at least two decades and are all positive: log y axis. */
+/** Whether values spread over at least two decades and are all positive: log axis or colour. */
 export function spansDecades(lo: number, hi: number): boolean {
   return Number.isFinite(lo) && lo > 0 && hi / lo >= 100;
+}
+
+export function sequentialColor(lo: number, hi: number): ColorSpec {
+  return { kind: 'sequential', log: spansDecades(lo, hi), domain: [lo, hi] };
+}
+
+export function colorTicks(c: ColorSpec): TickPlan {
+  switch (c.kind) {
+    case 'sequential':
+      return c.log ? logTicks(c.domain[0], c.domain[1]) : linearTicks(c.domain[0], c.domain[1]);
+    case 'diverging':
+      return c.symlog !== null ? symlogTicks(c.max, c.symlog) : linearTicks(-c.max, c.max, 4);
+    case 'constant':
+      return linearTicks(c.value, c.value);
+  }
+}
+
+export function colorScaleSpec(c: ColorSpec): VlSpec {
+  switch (c.kind) {
+    case 'sequential':
+      return c.log ? { type: 'log', scheme: 'viridis', domain: [...c.domain], nice: false } : { type: 'linear', scheme: 'viridis', domain: [...c.domain], zero: false, nice: false };
+    case 'diverging':
+      return {
+        type: c.symlog !== null ? 'symlog' : 'linear',
+        ...(c.symlog !== null ? { constant: c.symlog } : {}),
+        scheme: 'redblue',
+        reverse: true,
+        domain: [-c.max, c.max],
+        nice: false,
+      };
+    case 'constant':
+      return { range: [CONSTANT_COLOR] };
+  }
 }
 
 /**

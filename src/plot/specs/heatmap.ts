@@ -1,13 +1,14 @@
 /** Vega-lite heatmap of one surface over two sweep axes, optionally faceted. Pure. */
 import type { AxisKind } from '../run-directory.js';
-import { BASE_CONFIG, SCHEMA, axisLabels, cellEdges, colorScaleSpec, num, positionScale, type ColorScale, type VlSpec } from './common.js';
+import { tickProps } from '../ticks.js';
+import { BASE_CONFIG, CONSTANT_COLOR, SCHEMA, axisScale, cellEdges, colorScaleSpec, colorTicks, num, positionEncoding, type ColorSpec, type VlSpec } from './common.js';
 
 export interface HeatAxis {
   readonly title: string;
   readonly kind: AxisKind;
   /** Coordinate of each index. */
   readonly coords: ArrayLike<number>;
-  /** Display label of each index (used as band labels on a `values` axis). */
+  /** Display label of each index (used as band labels on a `values` axis); distinct. */
   readonly labels: readonly string[];
 }
 
@@ -17,7 +18,8 @@ export interface FacetInput {
 }
 
 export interface HeatmapInput {
-  readonly title: string;
+  /** One line, or several (wrapped to the figure width). */
+  readonly title: string | readonly string[];
   readonly subtitle: readonly string[];
   readonly x: HeatAxis;
   readonly y: HeatAxis;
@@ -26,7 +28,7 @@ export interface HeatmapInput {
   /** Row-major over (facets..., y, x). */
   readonly values: ArrayLike<number>;
   readonly colorTitle: string;
-  readonly color: ColorScale;
+  readonly color: ColorSpec;
 }
 
 const FACET_KEYS = ['f0', 'f1'] as const;
@@ -63,9 +65,22 @@ function axisEncoding(a: HeatAxis, channel: 'x' | 'y'): AxisEnc {
     hi = Math.max(hi, edges.hi[i] as number);
   }
   return {
-    enc: { field: `${key}0`, type: 'quantitative', title: a.title, scale: positionScale(log ? 'log' : 'lin', lo, hi), axis: axisLabels(log) },
+    enc: positionEncoding(`${key}0`, a.title, axisScale(lo, hi, log)),
     enc2: { field: `${key}1` },
     row: (i) => ({ [`${key}0`]: edges.lo[i], [`${key}1`]: edges.hi[i] }),
+  };
+}
+
+/** Color and stroke channels; a constant surface is one colour with no colour bar. */
+function colorEncoding(input: HeatmapInput): VlSpec {
+  const c = input.color;
+  if (c.kind === 'constant') return { color: { value: CONSTANT_COLOR }, stroke: { value: CONSTANT_COLOR } };
+  const scale = colorScaleSpec(c);
+  return {
+    color: { field: 'v', type: 'quantitative', title: input.colorTitle, scale, legend: { ...tickProps(colorTicks(c)) } },
+    // The same color as a hairline stroke closes the anti-aliasing seams between cells.
+    // (A field of its own, or vega-lite merges the two legends.)
+    stroke: { field: 'w', type: 'quantitative', scale, legend: null },
   };
 }
 
@@ -76,6 +91,7 @@ export function heatmapSpec(input: HeatmapInput): VlSpec {
   const ye = axisEncoding(input.y, 'y');
   const facetSizes = input.facets.map((f) => f.labels.length);
   const panels = facetSizes.reduce((a, b) => a * b, 1);
+  const logColor = input.color.kind === 'sequential' && input.color.log;
   const rows: Record<string, unknown>[] = [];
   for (let p = 0; p < panels; p++) {
     const facetRow: Record<string, unknown> = {};
@@ -88,19 +104,12 @@ export function heatmapSpec(input: HeatmapInput): VlSpec {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {
         const v = num(input.values[(p * ny + j) * nx + i] as number);
-        if (v === null || (input.color.type === 'log' && v <= 0)) continue;
+        if (v === null || (logColor && v <= 0)) continue;
         rows.push({ ...facetRow, ...xe.row(i), ...ye.row(j), v, w: v });
       }
     }
   }
-  const encoding: VlSpec = {
-    x: xe.enc,
-    y: ye.enc,
-    color: { field: 'v', type: 'quantitative', title: input.colorTitle, scale: colorScaleSpec(input.color), legend: axisLabels(input.color.type === 'log') },
-    // The same color as a hairline stroke closes the anti-aliasing seams between cells.
-    // (A field of its own, or vega-lite merges the two legends.)
-    stroke: { field: 'w', type: 'quantitative', scale: colorScaleSpec(input.color), legend: null },
-  };
+  const encoding: VlSpec = { x: xe.enc, y: ye.enc, ...colorEncoding(input) };
   if (xe.enc2) encoding.x2 = xe.enc2;
   if (ye.enc2) encoding.y2 = ye.enc2;
   const faceted = input.facets.length > 0;
@@ -108,7 +117,7 @@ export function heatmapSpec(input: HeatmapInput): VlSpec {
   const unit: VlSpec = { ...size, mark: { type: 'rect', tooltip: false, strokeWidth: 0.5 }, encoding };
   const base: VlSpec = {
     $schema: SCHEMA,
-    title: { text: input.title, subtitle: [...input.subtitle] },
+    title: { text: typeof input.title === 'string' ? input.title : [...input.title], subtitle: [...input.subtitle] },
     data: { values: rows },
     config: BASE_CONFIG,
   };

@@ -1,0 +1,146 @@
+import type { ModeExtractor } from './mode-extractor.js';
+import { symmetricEigen, SymmetricWorkspace } from '../math/symmetric-eigen.js';
+import type { SymmetricForm } from './symmetric-form.js';
+
+/** Largest ratio of Boltzmann weights the weighted route accepts (errors ~ eps times it). */
+export const MAX_WEIGHT_SPREAD = 1e6;
+
+/**
+ * Relaxation modes of one point from a symmetric form (symmetric-form.ts): assemble
+ * the symmetric generator block by block from the per-point coefficients, then per block a
+ * symmetric eigen-decomposition that carries only the probes it needs: the weighted
+ * observables W o and the weighted initial deviation W^-1 (rho0 - rho_ref). With
+ * Gs = U diag(lambda) U^T, <O>(t) = <O>_ref + sum_k (o^T W u_k)(u_k^T W^-1 (rho0 - rho_ref)) exp(lambda_k t).
+ * The raw modes go to a ModeExtractor, which merges, classifies and reports them by the same
+ * rules as the general route. Allocation-free after construction.
+ */
+export class SymmetricModes {
+  readonly form: SymmetricForm;
+  readonly nObs: number;
+  /** Per-point inputs, filled by the caller: coefficients, Boltzmann populations, initial state (form coordinates). */
+  readonly coef: Float64Array;
+  readonly pops: Float64Array;
+  readonly rho0: Float64Array;
+  /** The reference state of the last evaluate (form coordinates). */
+  readonly ref: Float64Array;
+  private readonly packed: Float64Array;
+  private readonly packedElem: Int32Array;
+  private readonly blockOffset: Int32Array;
+  private readonly ws: SymmetricWorkspace;
+  private readonly lambda: Float64Array;
+  private readonly probes: Float64Array;
+  private readonly w: Float64Array;
+  private readonly wClass: Float64Array;
+
+  constructor(form: SymmetricForm, nObs: number, nStates: number) {
+    this.form = form;
+    this.nObs = nObs;
+    const r = form.r;
+    this.coef = new Float64Array(Math.max(1, form.nCoef));
+    this.pops = new Float64Array(nStates);
+    this.rho0 = new Float64Array(r);
+    this.ref = new Float64Array(r);
+    // each block stored contiguously (nb x nb, row-major), pieces addressed there directly
+    const nBlocks = form.blocks.length - 1;
+    this.blockOffset = new Int32Array(nBlocks + 1);
+    let maxB = 1;
+    for (let b = 0; b < nBlocks; b++) {
+      const nb = (form.blocks[b + 1] as number) - (form.blocks[b] as number);
+      maxB = Math.max(maxB, nb);
+      this.blockOffset[b + 1] = (this.blockOffset[b] as number) + nb * nb;
+    }
+    this.packed = new Float64Array(this.blockOffset[nBlocks] as number);
+    const blockOf = new Int32Array(r);
+    for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
+    this.packedElem = Int32Array.from(form.pieceElem, (e) => {
+      const i = Math.floor(e / r);
+      const j = e % r;
+      const b = blockOf[i] as number;
+      if (blockOf[j] !== b) throw new Error('symmetric form: a piece couples two blocks');
+      const b0 = form.blocks[b] as number;
+      const nb = (form.blocks[b + 1] as number) - b0;
+      return (this.blockOffset[b] as number) + (i - b0) * nb + (j - b0);
+    });
+    this.ws = new SymmetricWorkspace(maxB);
+    this.lambda = new Float64Array(maxB);
+    this.probes = new Float64Array((nObs + 1) * maxB);
+    this.w = new Float64Array(r);
+    this.wClass = new Float64Array(Math.max(1, form.classA.length));
+  }
+
+  /** Raw modes of the current inputs into `me` (then me.finish); false on non-finite input or no convergence. */
+  evaluate(me: ModeExtractor): boolean {
+    const { form, nObs, coef, packed, packedElem, w, ref, rho0, pops } = this;
+    const r = form.r;
+    packed.fill(0);
+    const pc = form.pieceCoef;
+    const pv = form.pieceVal;
+    for (let z = 0; z < pv.length; z++) {
+      const e = packedElem[z] as number;
+      packed[e] = (packed[e] as number) + (coef[pc[z] as number] as number) * (pv[z] as number);
+    }
+    // weights (p_a p_b)^(1/4) per mean-energy class; reference state
+    if (form.route === 'weighted') {
+      const wc = this.wClass;
+      let wMin = Infinity;
+      let wMax = 0;
+      for (let c = 0; c < form.classA.length; c++) {
+        const x = Math.sqrt(Math.sqrt((pops[form.classA[c] as number] as number) * (pops[form.classB[c] as number] as number)));
+        wc[c] = x;
+        wMin = Math.min(wMin, x);
+        wMax = Math.max(wMax, x);
+      }
+      // amplitudes lose about eps * wMax / wMin: beyond MAX_WEIGHT_SPREAD (beta w > ~28 between
+      // levels, far-from-equilibrium states of electrons below ~0.5 K at 3.4 T) the general
+      // route decides
+      if (!(wMax <= MAX_WEIGHT_SPREAD * wMin)) return false;
+      for (let j = 0; j < r; j++) w[j] = wc[form.classOf[j] as number] as number;
+    } else w.fill(1);
+    if (form.reference === 'identity') ref.set(form.identity);
+    else {
+      ref.fill(0);
+      const nStates = pops.length;
+      for (let s = 0; s < nStates; s++) {
+        const p = pops[s] as number;
+        if (p === 0) continue;
+        for (let j = 0; j < r; j++) ref[j] = (ref[j] as number) + p * (form.projectors[s * r + j] as number);
+      }
+    }
+    const { probes, lambda, ws } = this;
+    const nBlocks = form.blocks.length - 1;
+    let k = 0;
+    // norm of the initial state in the metric of the excitations (weighted: W^-1 rho0)
+    let norm2 = 0;
+    for (let j = 0; j < r; j++) norm2 += ((rho0[j] as number) / (w[j] as number)) ** 2;
+    for (let b = 0; b < nBlocks; b++) {
+      const b0 = form.blocks[b] as number;
+      const nb = (form.blocks[b + 1] as number) - b0;
+      for (let o = 0; o < nObs; o++) {
+        for (let i = 0; i < nb; i++) probes[o * nb + i] = (form.observables[o * r + b0 + i] as number) * (w[b0 + i] as number);
+      }
+      for (let i = 0; i < nb; i++) probes[nObs * nb + i] = ((rho0[b0 + i] as number) - (ref[b0 + i] as number)) / (w[b0 + i] as number);
+      const a = packed.subarray(this.blockOffset[b] as number, (this.blockOffset[b] as number) + nb * nb);
+      if (!symmetricEigen(a, nb, ws, lambda, probes, nObs + 1)) return false;
+      for (let q = 0; q < nb; q++) {
+        const c = probes[nObs * nb + q] as number;
+        me.rawRe[k] = lambda[q] as number;
+        me.rawIm[k] = 0;
+        me.rawExc[k] = Math.abs(c);
+        for (let o = 0; o < nObs; o++) {
+          me.rawAmp[k * nObs + o] = (probes[o * nb + q] as number) * c;
+          me.rawAmpIm[k * nObs + o] = 0;
+        }
+        k++;
+      }
+    }
+    me.growth = 1;
+    me.oscillating = false;
+    me.finish(k, Math.sqrt(norm2));
+    for (let o = 0; o < nObs; o++) {
+      let s = 0;
+      for (let j = 0; j < r; j++) s += (form.observables[o * r + j] as number) * (ref[j] as number);
+      me.steady[o] = (me.steady[o] as number) + s;
+    }
+    return true;
+  }
+}
