@@ -76,6 +76,8 @@ export async function runEngine(g: GridSize, backendChoice: BackendChoice, optio
     backend: backendChoice,
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.tfjs ? { tfjs: options.tfjs } : {}),
+    // as relaxmap run does: a GPU backend sizes its device batches and lanes from the chunking
+    chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes: 2e9 },
   });
   let r1 = 0;
   let rs = 0;

@@ -67,6 +67,7 @@ export function buildProgram(): Command {
     .option('--memory <size>', 'memory budget for chunks in flight')
     .option('--backend <name>', 'auto | inline | hybrid | workers | tfjs', 'auto')
     .option('--workers <n>', 'worker threads')
+    .option('--tfjs <backend>', 'tfjs backend for --backend tfjs: auto | tensorflow | webgpu | wasm | cpu')
     .option('--out <dir>', 'where the outputs would go (for the free-space check)')
     .option('--chunk-size <n>', 'points per chunk (as for run and slurm)')
     .option('--shards <n>', 'points and time per shard of a cluster run (relaxmap slurm --shards N)')

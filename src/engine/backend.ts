@@ -14,6 +14,38 @@ export interface BackendStats {
   precisionMaxError: number;
   /** How the float64 kernels evaluated their points (routes and trajectory paths). */
   kernel: KernelCounters;
+  /** Tensor backends: what crossed between host and device, and where the time went. */
+  device?: DeviceStats;
+}
+
+/** Per-chunk timing of a tensor backend. */
+export interface ChunkTiming {
+  readonly chunk: number;
+  readonly points: number;
+  /** Device batch the chunk was computed in (several chunks share one dispatch on a GPU). */
+  readonly batch: number;
+  /** Host seconds spent on this chunk: float64 side outputs, copies, precision contract. */
+  readonly host_s: number;
+  /** Seconds from the batch's dispatch until its results were on the host. */
+  readonly device_s: number;
+}
+
+/** Counters of a tensor backend's device traffic, reported in run.json (backend.stats). */
+export interface DeviceStats {
+  /** The float32 kernels used: 'fused-wgsl' (one WGSL dispatch per batch), 'fused-js', 'tensor' (tfjs ops). */
+  kernels: string[];
+  /** Kernel launches on the device (tfjs programs on WebGPU; tfjs kernels on cpu/wasm). */
+  device_dispatches: number;
+  /** Reads of device memory by the host. */
+  device_readbacks: number;
+  device_upload_bytes: number;
+  device_readback_bytes: number;
+  device_batches: number;
+  /** Points sent to float64 by the a-priori test (non-finite, or estimated beyond the tolerance). */
+  precision_routed: number;
+  /** Chunks recomputed whole because a sampled point exceeded the tolerance. */
+  precision_whole_chunks: number;
+  chunk_times: ChunkTiming[];
 }
 
 export { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../evaluate/route-counters.js';

@@ -45,7 +45,7 @@ export function wantFromOutputs(outputs: readonly string[]): Want {
   return {
     rates: true,
     modes: outputs.includes('eigenrates') || outputs.includes('steady_state') || outputs.includes('enhancement') || buildup,
-    trajectories: outputs.includes('trajectories'),
+    trajectories: outputs.includes('trajectories') || outputs.includes('trajectories_float32'),
     ...(buildup ? { buildup: true } : {}),
   };
 }

@@ -17,8 +17,29 @@ export const GPU_PROBE_POINTS = 200_000;
 
 export interface SelectOptions extends WorkerBackendOptions {
   readonly backend: BackendChoice;
-  /** tfjs backend preference: auto | tensorflow | webgpu | wasm | cpu. */
+  /** tfjs backend preference: auto | tensorflow | webgpu | wasm | cpu. A named one must be had (exit 2 otherwise). */
   readonly tfjs?: string;
+  /** The run's chunking, so that a GPU backend can size its device batches and lanes. */
+  readonly chunking?: { readonly chunkSize: number; readonly bytesPerPoint: number; readonly memoryBytes: number };
+}
+
+export const TFJS_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** One backend considered by the selection, and why it was taken or passed over. */
+export interface Candidate {
+  readonly backend: string;
+  readonly chosen: boolean;
+  readonly reason: string;
+}
+
+/** The WebGPU adapter a selection saw (chosen or passed over). */
+export interface AdapterRecord {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly device: string;
+  readonly fallback: boolean;
+  readonly cpu: boolean;
 }
 
 export interface Calibration {
@@ -85,14 +106,51 @@ export interface Selection {
   readonly why: string;
   readonly calibration: Calibration | undefined;
   readonly estimateSeconds: number | undefined;
+  /** Every backend considered, in order, with the reason it was taken or passed over. */
+  readonly candidates: readonly Candidate[];
+  readonly adapter: AdapterRecord | undefined;
 }
 
-async function loadTfjsBackend(job: Job, prefer: string | undefined): Promise<EngineBackend> {
+/** What select-backend needs of the (lazily loaded) tfjs backend. */
+interface TfjsBackendLike extends EngineBackend {
+  readonly onGpu: boolean;
+  readonly tfjs: { readonly reason: string; readonly tried: ReadonlyArray<{ backend: string; error: string }>; readonly adapter?: AdapterRecord | undefined };
+}
+
+interface TfjsModule {
+  createTfjsBackend: (job: Job, options?: Record<string, unknown>) => Promise<TfjsBackendLike>;
+}
+
+async function tfjsModule(): Promise<TfjsModule> {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  const mod = (await import(new URL(`./tfjs/tfjs-backend.${ext}`, import.meta.url).href)) as {
-    createTfjsBackend: (job: Job, options?: { prefer?: string }) => Promise<EngineBackend>;
-  };
-  return mod.createTfjsBackend(job, prefer ? { prefer } : {});
+  return (await import(new URL(`./tfjs/tfjs-backend.${ext}`, import.meta.url).href)) as TfjsModule;
+}
+
+/** Device batch and lanes for a GPU: two batches in flight, within the memory budget. */
+function gpuSizing(options: SelectOptions): Record<string, number> {
+  const c = options.chunking;
+  if (!c) return {};
+  // chunk results of two batches in flight, plus a checkpoint copy of each chunk being written
+  const perPoint = c.bytesPerPoint * 3;
+  const deviceBatch = Math.max(c.chunkSize, Math.min(262_144, Math.floor(c.memoryBytes / (2 * perPoint))));
+  const lanes = Math.max(2, 2 * Math.ceil(deviceBatch / c.chunkSize));
+  return { deviceBatch, lanes };
+}
+
+async function loadTfjsBackend(job: Job, prefer: string | undefined, options: SelectOptions): Promise<TfjsBackendLike> {
+  if (prefer !== undefined && !(TFJS_CHOICES as readonly string[]).includes(prefer)) throw new UsageError(`--tfjs ${prefer}: expected one of ${TFJS_CHOICES.join(', ')}`);
+  const mod = await tfjsModule();
+  const strict = prefer !== undefined && prefer !== 'auto';
+  try {
+    return await mod.createTfjsBackend(job, { ...(prefer ? { prefer } : {}), load: { strict }, ...gpuSizing(options) });
+  } catch (e) {
+    if (strict && e instanceof Error && e.name === 'TfjsUnavailableError') throw new UsageError(`--tfjs ${prefer} cannot be honoured: ${e.message.replace(/^tfjs backend \S+ is not available: /, '')}`);
+    throw e;
+  }
+}
+
+function tfjsCandidates(be: TfjsBackendLike, chosen: boolean, why: string): Candidate[] {
+  return [...be.tfjs.tried.map((t) => ({ backend: `tfjs-${t.backend}`, chosen: false, reason: t.error })), { backend: be.name, chosen, reason: why }];
 }
 
 /**
@@ -105,45 +163,53 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
   const perPointPath = job.model.path === 'per-point';
   switch (options.backend) {
     case 'inline':
-      return { backend: new InlineBackend(job), why: 'requested with --backend inline', calibration: undefined, estimateSeconds: undefined };
+      return only(new InlineBackend(job), 'requested with --backend inline');
     case 'workers':
-      return { backend: new WorkerBackend(job, { ...options, workers: threads }), why: 'requested with --backend workers', calibration: undefined, estimateSeconds: undefined };
+      return only(new WorkerBackend(job, { ...options, workers: threads }), 'requested with --backend workers');
     case 'hybrid':
-      return { backend: new HybridBackend(job, Math.max(1, threads - 1), options), why: 'requested with --backend hybrid', calibration: undefined, estimateSeconds: undefined };
+      return only(new HybridBackend(job, Math.max(1, threads - 1), options), 'requested with --backend hybrid');
     case 'tfjs': {
       if (perPointPath) throw new UsageError('--backend tfjs: this spin system takes the per-point path (its H0 eigenbasis depends on the parameters), which only the float64 backends evaluate');
-      const be = await loadTfjsBackend(job, options.tfjs);
-      return { backend: be, why: 'requested with --backend tfjs', calibration: undefined, estimateSeconds: undefined };
+      const be = await loadTfjsBackend(job, options.tfjs, options);
+      const why = `requested with --backend tfjs${options.tfjs ? ` --tfjs ${options.tfjs}` : ''}`;
+      return { backend: be, why, calibration: undefined, estimateSeconds: undefined, candidates: tfjsCandidates(be, true, `${why}: ${be.tfjs.reason}`), adapter: be.tfjs.adapter };
     }
     case 'auto':
       break;
   }
-  if (!perPointPath && points >= GPU_PROBE_POINTS) {
+  if (options.tfjs !== undefined && options.tfjs !== 'auto') throw new UsageError(`--tfjs ${options.tfjs} needs --backend tfjs`);
+  const candidates: Candidate[] = [];
+  let adapter: AdapterRecord | undefined;
+  if (perPointPath) candidates.push({ backend: 'tfjs', chosen: false, reason: 'the per-point path (H0 eigenbasis depends on the parameters) is float64 only' });
+  else if (points < GPU_PROBE_POINTS) candidates.push({ backend: 'tfjs', chosen: false, reason: `${points} points: below the ${GPU_PROBE_POINTS} for which auto probes for a GPU` });
+  else {
     try {
-      const be = await loadTfjsBackend(job, 'auto');
-      if (/webgpu|tensorflow/.test(be.name) && be.description.toLowerCase().includes('gpu')) {
-        return { backend: be, why: `a GPU is present (${be.description})`, calibration: undefined, estimateSeconds: undefined };
+      const be = await loadTfjsBackend(job, 'auto', options);
+      adapter = be.tfjs.adapter;
+      if (be.onGpu) {
+        const why = `a GPU is present (${be.description})`;
+        return { backend: be, why, calibration: undefined, estimateSeconds: undefined, candidates: tfjsCandidates(be, true, why), adapter };
       }
+      candidates.push(...tfjsCandidates(be, false, `${be.name} is not a GPU backend`));
       await be.close();
-    } catch {
-      // no usable tensor backend: stay on the float64 kernel
+    } catch (e) {
+      candidates.push({ backend: 'tfjs', chosen: false, reason: `no usable tensor backend: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
   const cal = calibrate(job, perPointPath ? 4 : 64);
   const inline = cal.setup + points * cal.perPoint;
   const pool = cal.setup + POOL_STARTUP_S + (points * cal.perPoint) / threads;
   if (threads > 1 && pool < inline) {
-    return {
-      backend: new HybridBackend(job, threads - 1, options),
-      why: `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`,
-      calibration: cal,
-      estimateSeconds: pool,
-    };
+    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
+    candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(1)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });
+    return { backend: new HybridBackend(job, threads - 1, options), why, calibration: cal, estimateSeconds: pool, candidates, adapter };
   }
-  return {
-    backend: new InlineBackend(job),
-    why: `float64 kernel in-thread: estimated ${inline.toFixed(2)} s, less than a ${threads}-thread pool's start-up would save (${(cal.perPoint * 1e6).toFixed(1)} us/point)`,
-    calibration: cal,
-    estimateSeconds: inline,
-  };
+  const why = `float64 kernel in-thread: estimated ${inline.toFixed(2)} s, less than a ${threads}-thread pool's start-up would save (${(cal.perPoint * 1e6).toFixed(1)} us/point)`;
+  if (threads > 1) candidates.push({ backend: 'hybrid', chosen: false, reason: `estimated ${pool.toFixed(2)} s with the pool's start-up` });
+  candidates.push({ backend: 'inline', chosen: true, reason: why });
+  return { backend: new InlineBackend(job), why, calibration: cal, estimateSeconds: inline, candidates, adapter };
+}
+
+function only(backend: EngineBackend, why: string): Selection {
+  return { backend, why, calibration: undefined, estimateSeconds: undefined, candidates: [{ backend: backend.name, chosen: true, reason: why }], adapter: undefined };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -54,6 +55,28 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** writeFileAtomic without blocking the event loop: the same temporary name, fsync and rename. */
+export async function writeFileAtomicAsync(path: string, data: Uint8Array): Promise<void> {
+  const tmp = tempPathFor(path);
+  const fh = await open(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
     throw e;
   }
 }

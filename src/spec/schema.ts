@@ -164,7 +164,8 @@ export const sweepAxis = z.union(
 );
 export type SweepAxisSpec = z.infer<typeof sweepAxis>;
 
-export const OUTPUTS = ['rates', 'eigenrates', 'trajectories', 'steady_state', 'contributions', 'enhancement', 'buildup'] as const;
+/** trajectories_float32: trajectories stored as float32 in trajectories.nc (half the bytes; implies trajectories). */
+export const OUTPUTS = ['rates', 'eigenrates', 'trajectories', 'steady_state', 'contributions', 'enhancement', 'buildup', 'trajectories_float32'] as const;
 
 export const specSchema = z.strictObject({
   version: z.literal(1, { error: 'expected version: 1' }),

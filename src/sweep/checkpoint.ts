@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/temp-files.js';
-import { readChunkFile as readVerifiedChunk, writeChunkFile, ChunkIntegrityError } from './chunk-file.js';
+import { readChunkFile as readVerifiedChunk, writeChunkFile, writeChunkFileAsync, ChunkIntegrityError } from './chunk-file.js';
 import { CHUNK_NAME, removeChunkFiles } from './debris.js';
 import { RunLock, type AcquireOptions } from './lock.js';
 import { NeedsResumeError } from './run-errors.js';
@@ -49,6 +49,16 @@ export class RunState {
   writeChunk(id: number, buffer: Float64Array, planHash: Buffer): { bytes: number; sha256: string } {
     mkdirSync(this.chunksDir, { recursive: true });
     return writeChunkFile(this.chunkPath(id), id, buffer, planHash);
+  }
+
+  /**
+   * writeChunk without blocking the event loop (libuv's thread pool does the write and the
+   * fsync): a chunk's checkpoint is written while the next chunks compute or, on a GPU,
+   * while the host finishes the next device batch. Same file, same guarantees.
+   */
+  async writeChunkAsync(id: number, buffer: Float64Array, planHash: Buffer): Promise<{ bytes: number; sha256: string }> {
+    mkdirSync(this.chunksDir, { recursive: true });
+    return writeChunkFileAsync(this.chunkPath(id), id, buffer, planHash);
   }
 
   /** Checkpointed chunk ids by file name (complete files only exist: they are renamed into place). */

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { writeFileAtomic } from '../io/temp-files.js';
+import { writeFileAtomic, writeFileAtomicAsync } from '../io/temp-files.js';
 
 export const CHUNK_MAGIC = 'RMCHUNK1';
 export const CHUNK_HEADER_BYTES = 96;
@@ -56,6 +56,13 @@ export function encodeChunk(id: number, values: Float64Array, planHash: Buffer):
 export function writeChunkFile(path: string, id: number, values: Float64Array, planHash: Buffer): { bytes: number; sha256: string } {
   const bytes = encodeChunk(id, values, planHash);
   writeFileAtomic(path, bytes);
+  return { bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+}
+
+/** writeChunkFile on libuv's thread pool (the event loop keeps dispatching chunks meanwhile). */
+export async function writeChunkFileAsync(path: string, id: number, values: Float64Array, planHash: Buffer): Promise<{ bytes: number; sha256: string }> {
+  const bytes = encodeChunk(id, values, planHash);
+  await writeFileAtomicAsync(path, bytes);
   return { bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentAllocation } from '../cluster/allocation.js';
 import { createJob } from '../engine/create-job.js';
@@ -219,13 +219,25 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
     const shardPoints = ids.reduce((s, id) => s + chunkOf(plan, id).count, 0);
     const pendingPoints = pending.reduce((s, id) => s + chunkOf(plan, id).count, 0);
 
-    const selection = await selectBackend(job, pendingPoints, {
-      backend: options.backend ?? 'auto',
-      workers: threads,
-      ...(options.tfjs ? { tfjs: options.tfjs } : {}),
-      ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
-      ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
-    });
+    let selection: Awaited<ReturnType<typeof selectBackend>>;
+    try {
+      selection = await selectBackend(job, pendingPoints, {
+        backend: options.backend ?? 'auto',
+        workers: threads,
+        ...(options.tfjs ? { tfjs: options.tfjs } : {}),
+        ...(options.faultInjection ? { faultInjection: options.faultInjection } : {}),
+        ...(options.maxHeapMb ? { maxHeapMb: options.maxHeapMb } : {}),
+        chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes: options.memoryBytes ?? defaultMemoryBytes() },
+      });
+    } catch (e) {
+      // a backend that cannot be had (--tfjs webgpu without an adapter) is bad input: leave nothing behind
+      if (!resume && e instanceof UsageError) {
+        state.release();
+        state.remove();
+        removeIfEmpty(outDir);
+      }
+      throw e;
+    }
     backend = selection.backend;
     // the memory budget limits the chunks in flight (it never changes the chunking)
     const lanes = chunksInFlight(plan, memoryBytes - admission.tableBytes * (threads + 1), backend.lanes ?? threads + 1);
@@ -250,10 +262,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
         plan,
         pending,
         lanes.inFlight,
-        (id, result, count) => {
+        async (id, result, count) => {
           flagUnphysical(job, chunkOf(plan, id), result);
           try {
-            manifest.set(id, state.writeChunk(id, result.buffer, planHash));
+            // asynchronous: the write and its fsync overlap the other lanes' chunks
+            manifest.set(id, await state.writeChunkAsync(id, result.buffer, planHash));
           } catch (e) {
             throw writeFailure(e, state.chunkPath(id), admission.diskBytes);
           }
@@ -279,7 +292,15 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
       key,
       command: options.command ?? null,
       created,
-      backend: { name: selection.backend.name, description: selection.backend.description, precision: selection.backend.precision, why: selection.why },
+      backend: {
+        name: selection.backend.name,
+        description: selection.backend.description,
+        precision: selection.backend.precision,
+        why: selection.why,
+        candidates: selection.candidates,
+        adapter: selection.adapter ?? null,
+        ...(stats.device ? { stats: stats.device } : {}),
+      },
       grid: {
         dims: [
           ...job.grid.categorical.map((c) => ({ name: c.name, length: c.labels.length, labels: c.labels })),
@@ -384,6 +405,14 @@ function throwIfStopped(scope: StopScope, kept: () => number, total: number): vo
   if (scope.stoppedBy) throw new InterruptedError(scope.stoppedBy, kept(), total);
 }
 
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // not ours to remove
+  }
+}
+
 function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
   if (fin.nonFinite === 0 || quiet) return;
   const first = fin.nonFiniteSample[0];
@@ -403,7 +432,7 @@ export async function dispatchChunks(
   plan: RunPlan,
   ids: readonly number[],
   inFlight: number,
-  onResult: (id: number, result: ChunkResult, count: number) => void,
+  onResult: (id: number, result: ChunkResult, count: number) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
   let next = 0;
@@ -421,7 +450,7 @@ export async function dispatchChunks(
           return;
         }
         // a chunk that finished is kept even when the stop came meanwhile
-        onResult(id, result, chunk.count);
+        await onResult(id, result, chunk.count);
       } catch (e) {
         if (signal?.aborted && (e as Error)?.name === 'AbortError') return;
         failure ??= e;

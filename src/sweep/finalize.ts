@@ -207,7 +207,7 @@ async function writeOutputs(job: Job, plan: RunPlan, outDir: string, readChunk: 
     surfaces = await createNetcdf(join(outDir, 'surfaces.nc'), { dims: surfDims, variables: surfaceVariables(layout), attrs: { ...attrs, ...extraAttrs(job) } }, ncOptions);
     if (plan.want.trajectories && plan.nTimes > 0) {
       const trajDims = layout.powder ? layout.sweepDims.filter((d) => d.name !== layout.powder?.dim) : layout.sweepDims;
-      trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...trajDims, layout.timeDim], variables: trajectoryVariables(layout), attrs }, ncOptions);
+      trajectories = await createNetcdf(join(outDir, 'trajectories.nc'), { dims: [...trajDims, layout.timeDim], variables: trajectoryVariables(layout), attrs: { ...attrs, trajectory_dtype: layout.trajectoryDtype } }, ncOptions);
     }
     csv = new CsvWriter(join(outDir, 'points.csv'));
     for (const c of layout.auxCoords) {

@@ -31,6 +31,8 @@ export interface OutputLayout {
   readonly hasBuildup: boolean;
   /** A powder axis: linear outputs are averaged over it (powder-average.ts). */
   readonly powder: PowderLayout | undefined;
+  /** Storage type of the trajectories (float32 with outputs: [..., trajectories_float32]). */
+  readonly trajectoryDtype: 'float32' | 'float64';
 }
 
 export interface PowderLayout {
@@ -114,6 +116,7 @@ export function outputLayout(job: Job, plan: RunPlan): OutputLayout {
     hasEnhancement: plan.want.modes && job.spec.outputs.includes('enhancement'),
     hasBuildup: plan.want.buildup === true,
     powder,
+    trajectoryDtype: job.spec.outputs.includes('trajectories_float32') ? 'float32' : 'float64',
   };
 }
 
@@ -202,8 +205,14 @@ export function trajectoryVariables(layout: OutputLayout): NcVariableHeader[] {
     ...layout.observables.map((o) => ({
       name: `traj_${o}`,
       dims: [...sweep, 'time'],
-      dtype: 'float64' as const,
-      attrs: { units: '1', long_name: `<${o}>(t)`, ...(layout.spectra.get(o) ? { spectrum_range: [...(layout.spectra.get(o) as readonly [number, number])] } : {}), ...(coords ? { coordinates: coords } : {}) },
+      dtype: layout.trajectoryDtype,
+      attrs: {
+        units: '1',
+        long_name: `<${o}>(t)`,
+        ...(layout.spectra.get(o) ? { spectrum_range: [...(layout.spectra.get(o) as readonly [number, number])] } : {}),
+        ...(coords ? { coordinates: coords } : {}),
+        ...(layout.trajectoryDtype === 'float32' ? { relaxmap_storage: 'float32 (outputs: trajectories_float32): values computed in the run precision, rounded once on writing' } : {}),
+      },
     })),
     ...layout.auxCoords.map((c) => ({ name: c.name, dims: [c.dim], dtype: 'float64' as const, attrs: c.attrs })),
   ];

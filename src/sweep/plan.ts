@@ -90,7 +90,7 @@ export function makePlan(job: Job, options: PlanOptions): RunPlan {
     chunkBytes: bytesPerPoint * chunkSize,
     outputBytes: {
       surfaces: points * nScalar * 8,
-      trajectories: job.want.trajectories ? points * job.nObs * job.nTimes * 8 : 0,
+      trajectories: job.want.trajectories ? points * job.nObs * job.nTimes * (job.spec.outputs.includes('trajectories_float32') ? 4 : 8) : 0,
       contributions: contributionValues * 8,
       csv: points * (nScalar + job.grid.dims.length + 2) * 24,
     },

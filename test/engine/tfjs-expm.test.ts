@@ -1,12 +1,15 @@
 /**
- * The batched float32 matrix exponential (tensor ops only) against the float64 Pade
- * exponential of src/math/expm.ts, on the cpu and wasm tfjs backends.
+ * The batched float32 matrix exponential against the float64 Pade exponential of
+ * src/math/expm.ts: tensor ops on the cpu and wasm tfjs backends, and on webgpu (where the
+ * .ci/run environment provides SwiftShader) the one-dispatch WGSL kernel for the
+ * exponential itself, tensor ops for the squaring counts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Tensor3D } from '@tensorflow/tfjs';
 import { expmOf } from '../../src/math/expm.js';
 import { loadTfjs, type Tf } from '../../src/engine/tfjs/load-tfjs.js';
 import { batchedExpm, batchedExpm1, batchedExpmSync, expmSquarings, MAX_SQUARINGS, THETA_TAYLOR9_F32 } from '../../src/engine/tfjs/batched-expm.js';
+import { TFJS_TEST_BACKENDS } from '../helpers/tfjs-backends.js';
 
 /** Deterministic pseudo-random numbers (tests must not depend on Math.random). */
 function rng(seed: number): () => number {
@@ -47,12 +50,14 @@ function maxAbs(v: ArrayLike<number>): number {
   return m;
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of TFJS_TEST_BACKENDS) {
   describe(`batched expm on tfjs-${backend}`, () => {
     let tf: Tf;
     let tensorsBefore = 0;
     beforeAll(async () => {
-      tf = (await loadTfjs(backend)).tf;
+      const loaded = await loadTfjs(backend, { strict: true });
+      expect(loaded.backend).toBe(backend);
+      tf = loaded.tf;
       tensorsBefore = tf.memory().numTensors;
     });
     beforeEach(async () => {

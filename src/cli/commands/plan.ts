@@ -20,6 +20,7 @@ export interface PlanCommandOptions {
   readonly memory?: string;
   readonly backend?: string;
   readonly workers?: string;
+  readonly tfjs?: string;
   readonly out?: string;
   readonly json?: boolean;
   readonly shards?: string;
@@ -94,7 +95,12 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     ...(shardsWanted ? { shardCount: shardsWanted } : {}),
   });
   const tSelect = performance.now();
-  const selection = await selectBackend(job, plan.points, { backend: parseBackend(opts.backend), workers });
+  const selection = await selectBackend(job, plan.points, {
+    backend: parseBackend(opts.backend),
+    workers,
+    ...(opts.tfjs ? { tfjs: opts.tfjs } : {}),
+    chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes },
+  });
   const selectSeconds = (performance.now() - tSelect) / 1000;
   await selection.backend.close();
   // the run repeats what plan just did (load the spec and build the job, calibrate, which
@@ -112,7 +118,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     generator: { path: job.model.path, reduced_dimension: job.problems.map((p) => p.reduction.r), full_dimension: job.model.basis.size },
     chunks: { size: plan.chunkSize, count: plan.chunkCount, bytes: plan.chunkBytes },
     memory_budget: memoryBytes,
-    backend: { name: selection.backend.name, why: selection.why },
+    backend: { name: selection.backend.name, why: selection.why, candidates: selection.candidates, adapter: selection.adapter ?? null },
     eta_s: eta ?? null,
     outputs: plan.outputBytes,
     free_bytes: free ?? null,
@@ -131,6 +137,7 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
       `  generator: ${job.model.path}, reduced dimension ${info.generator.reduced_dimension.join('/')} of ${info.generator.full_dimension}`,
       `  chunks: ${plan.chunkCount} of ${plan.chunkSize} points (${formatBytes(plan.chunkBytes)} each; budget ${formatBytes(memoryBytes)})`,
       `  backend: ${selection.backend.name}: ${selection.why}`,
+      ...selection.candidates.filter((c) => !c.chosen).map((c) => `    passed over ${c.backend}: ${c.reason}`),
       `  ETA: ${eta === undefined ? 'not calibrated for this backend' : `${eta < 1 ? eta.toFixed(2) : eta.toFixed(0)} s`}`,
       `  outputs: surfaces ${formatBytes(plan.outputBytes.surfaces)}, trajectories ${formatBytes(plan.outputBytes.trajectories)}, contributions ${formatBytes(plan.outputBytes.contributions)}, points.csv ~${formatBytes(plan.outputBytes.csv)}${free !== undefined ? ` (${formatBytes(free)} free)` : ''}`,
       ...(shards ? shardLines(shards) : []),

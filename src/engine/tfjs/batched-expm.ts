@@ -36,6 +36,7 @@
  * entries of the same element.
  */
 import type { Tensor, Tensor1D, Tensor3D } from '@tensorflow/tfjs';
+import { webgpuExpm } from '../fused/expm-wgsl.js';
 import type { Tf } from './load-tfjs.js';
 
 export const TAYLOR_DEGREE = 9;
@@ -53,15 +54,18 @@ const INV_FACT = Array.from({ length: TAYLOR_DEGREE + 1 }, (_, k) => {
 /**
  * Per-point squarings s_p = max(0, ceil(log2(||A_p||_1 / theta))), as float32 [P].
  * A point with a non-finite norm gets 0 (its exponential is non-finite whatever happens,
- * and must not make the whole batch run MAX_SQUARINGS steps).
+ * and must not make the whole batch run MAX_SQUARINGS steps). The test is on the norm
+ * itself (tfjs's isFinite reads the bits): on WebGPU log(NaN) is not NaN (SwiftShader gives
+ * 89.1, log(0) gives -88), so testing the logarithm would let a NaN point ask for 64.
  */
 export function expmSquarings(tf: Tf, a: Tensor3D): Tensor1D {
   return tf.tidy(() => {
     const norm = tf.max(tf.sum(tf.abs(a), 1), 1) as Tensor1D; // max column sum
     // products with reciprocals: the wasm backend's scalar division is ten times slower than a product
     const s = tf.ceil(tf.mul(tf.log(tf.mul(norm, 1 / THETA_TAYLOR9_F32)), 1 / Math.LN2));
-    // norm 0 gives -Infinity, a non-finite norm Infinity or NaN: all 0
-    const finite = tf.where(tf.isFinite(s), s, tf.zerosLike(s));
+    // norm 0 gives -Infinity (or -88 / ln 2 on WebGPU: clipped to 0), a non-finite norm 0
+    const ok = tf.logicalAnd(tf.isFinite(norm), tf.isFinite(s));
+    const finite = tf.where(ok, s, tf.zerosLike(s));
     return tf.clipByValue(finite, 0, MAX_SQUARINGS) as Tensor1D;
   });
 }
@@ -150,8 +154,9 @@ export async function maxSquarings(tf: Tf, s: Tensor1D): Promise<number> {
   }
 }
 
-/** exp(A_p) for a batch [P, r, r]: squarings per point, one scalar read for their maximum. */
+/** exp(A_p) for a batch [P, r, r]: squarings per point, one scalar read for their maximum (none on WebGPU). */
 export async function batchedExpm(tf: Tf, a: Tensor3D): Promise<Tensor3D> {
+  if (tf.getBackend() === 'webgpu') return webgpuExpm(tf, a, false);
   const s = expmSquarings(tf, a);
   try {
     return batchedExpmScaled(tf, a, s, await maxSquarings(tf, s));
@@ -162,6 +167,7 @@ export async function batchedExpm(tf: Tf, a: Tensor3D): Promise<Tensor3D> {
 
 /** exp(A_p) - I for a batch [P, r, r]. */
 export async function batchedExpm1(tf: Tf, a: Tensor3D): Promise<Tensor3D> {
+  if (tf.getBackend() === 'webgpu') return webgpuExpm(tf, a, true);
   const s = expmSquarings(tf, a);
   try {
     return batchedExpm1Scaled(tf, a, s, await maxSquarings(tf, s));
@@ -170,8 +176,13 @@ export async function batchedExpm1(tf: Tf, a: Tensor3D): Promise<Tensor3D> {
   }
 }
 
-/** Synchronous exp(A_p) (dataSync): for backends whose reads are cheap (cpu, wasm, tensorflow). */
+/**
+ * Synchronous exp(A_p): dataSync of the largest squaring count on cpu, wasm and tensorflow;
+ * on WebGPU, which has no synchronous read in Node, the one-dispatch kernel of
+ * expm-wgsl.ts, where each matrix squares to its own count on the device.
+ */
 export function batchedExpmSync(tf: Tf, a: Tensor3D): Tensor3D {
+  if (tf.getBackend() === 'webgpu') return webgpuExpm(tf, a, false);
   return tf.tidy(() => {
     const s = expmSquarings(tf, a);
     const sMax = tf.max(s).dataSync()[0] ?? 0;

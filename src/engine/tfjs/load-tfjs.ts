@@ -25,14 +25,42 @@ export type Tf = typeof import('@tensorflow/tfjs');
 export type TfjsBackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type TfjsPreference = 'auto' | TfjsBackendName;
 
+/** The WebGPU adapter Dawn offered, as GPUAdapterInfo describes it. */
+export interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly device: string;
+  /** The adapter calls itself a fallback (software) adapter. */
+  readonly fallback: boolean;
+  /** A CPU implementation (fallback flag, or SwiftShader / llvmpipe / lavapipe / WARP by name): never counted as a GPU. */
+  readonly cpu: boolean;
+}
+
 export interface LoadedTfjs {
   readonly tf: Tf;
   /** The tfjs backend now active: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'. */
   readonly backend: string;
   /** Why this backend: the preference and what was passed over. */
   readonly reason: string;
-  /** Every candidate that failed before the one chosen, with its error. */
+  /** Every candidate that failed or was passed over before the one chosen, with the reason. */
   readonly tried: Array<{ backend: string; error: string }>;
+  /** The WebGPU adapter, when webgpu was probed and an adapter exists (chosen or not). */
+  readonly adapter?: AdapterInfo | undefined;
+}
+
+/** Names of software rasterisers and CPU Vulkan/D3D implementations. */
+const CPU_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|\bwarp\b|\bcpu\b/i;
+
+export function classifyAdapter(info: { vendor?: unknown; architecture?: unknown; description?: unknown; device?: unknown; isFallbackAdapter?: unknown }): AdapterInfo {
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const a = { vendor: str(info.vendor), architecture: str(info.architecture), description: str(info.description), device: str(info.device) };
+  const fallback = info.isFallbackAdapter === true;
+  return { ...a, fallback, cpu: fallback || CPU_ADAPTER.test(`${a.vendor} ${a.architecture} ${a.description} ${a.device}`) };
+}
+
+export function adapterName(a: AdapterInfo): string {
+  return [a.vendor, a.architecture, a.description].filter((x) => x).join(' ') || a.device || 'unnamed adapter';
 }
 
 export interface LoadTfjsOptions {
@@ -47,6 +75,11 @@ export interface LoadTfjsOptions {
    * the project.
    */
   readonly resolveFrom?: string;
+  /**
+   * Only the preferred backend will do: throw (with every reason) instead of falling down
+   * the chain. 'auto' is never strict.
+   */
+  readonly strict?: boolean;
 }
 
 /** Best first. A preference starts the chain there; 'auto' starts at the top. */
@@ -151,7 +184,7 @@ function probe(code: string, timeoutMs: number): { ok: true; value: Record<strin
 }
 
 /** Outcome of one candidate, kept for the process: probes and native loads happen once. */
-type Attempt = { ok: true; detail: string } | { ok: false; error: string };
+type Attempt = { ok: true; detail: string; adapter?: AdapterInfo } | { ok: false; error: string; adapter?: AdapterInfo };
 const attempts = new Map<string, Promise<Attempt>>();
 
 async function tryTensorflow(tf: Tf, resolve: Resolver, timeoutMs: number): Promise<Attempt> {
@@ -190,7 +223,53 @@ function installNavigatorGpu(gpu: unknown): void {
   }
 }
 
-async function tryWebgpu(tf: Tf, resolve: Resolver, timeoutMs: number): Promise<Attempt> {
+interface GpuLike {
+  requestAdapter(o?: unknown): Promise<AdapterLike | null>;
+}
+interface AdapterLike {
+  readonly info?: Record<string, unknown>;
+  readonly isFallbackAdapter?: boolean;
+  readonly limits: Record<string, number>;
+  requestDevice(d?: unknown): Promise<unknown>;
+}
+
+/** The resolveFrom key whose Dawn the registered 'webgpu' backend uses (tests load stand-ins). */
+let webgpuRegisteredFor: string | undefined;
+
+/**
+ * Registers tfjs's 'webgpu' backend with our own factory: the device is created from the
+ * adapter we probed, with the adapter's workgroup-memory and buffer limits (the fused kernel
+ * needs more than WebGPU's defaults), and a backend registered earlier from another Dawn is
+ * replaced (tfjs keeps one 'webgpu' per process).
+ */
+function registerWebgpu(tf: Tf, key: string, gpu: GpuLike, WebGPUBackend: new (device: unknown, info: unknown) => unknown): void {
+  if (webgpuRegisteredFor === key) return;
+  const engine = tf.engine() as unknown as { registryFactory: Record<string, unknown> };
+  if (engine.registryFactory.webgpu !== undefined) tf.removeBackend('webgpu');
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) throw new Error('no WebGPU adapter');
+      const l = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+          maxBufferSize: l.maxBufferSize,
+          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new WebGPUBackend(device, adapter.info) as never;
+    },
+    3,
+  );
+  webgpuRegisteredFor = key;
+}
+
+async function tryWebgpu(tf: Tf, resolve: Resolver, timeoutMs: number, key: string): Promise<Attempt> {
   const path = resolve('webgpu');
   if (!path) return { ok: false, error: 'webgpu (Dawn for Node): not installed' };
   const backendPath = resolve('@tensorflow/tfjs-backend-webgpu');
@@ -200,28 +279,31 @@ async function tryWebgpu(tf: Tf, resolve: Resolver, timeoutMs: number): Promise<
     const gpu = create([]);
     const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     const info = a ? (a.info ?? {}) : {};
-    console.log(JSON.stringify({ adapter: !!a, vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '' }));
+    console.log(JSON.stringify({ adapter: !!a, vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '', device: info.device ?? '', isFallbackAdapter: info.isFallbackAdapter === true || (a && a.isFallbackAdapter === true) }));
     process.exit(0);
   }).catch((e) => { console.error(String(e && e.message || e)); process.exit(3); });`;
   const p = probe(code, timeoutMs);
   if (!p.ok) return { ok: false, error: `webgpu: ${p.error}` };
   if (!p.value.adapter) return { ok: false, error: 'webgpu: no GPU adapter (Dawn found no usable Vulkan/Metal/D3D12 device)' };
-  const name = [p.value.vendor, p.value.architecture, p.value.description].filter((s) => typeof s === 'string' && s).join(' ');
+  const adapter = classifyAdapter(p.value);
   try {
     const mod = await importPath(path);
-    const create = mod.create as (opts: string[]) => { requestAdapter(o?: unknown): Promise<unknown> };
+    const create = mod.create as (opts: string[]) => GpuLike;
     Object.assign(globalThis, mod.globals as object);
     const gpu = create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return { ok: false, error: 'webgpu: the probe found an adapter, this process did not' };
+    if (!(await gpu.requestAdapter({ powerPreference: 'high-performance' }))) return { ok: false, error: 'webgpu: the probe found an adapter, this process did not', adapter };
     installNavigatorGpu(gpu);
-    // registers the 'webgpu' backend only when navigator.gpu exists, hence the order
-    await importPath(backendPath);
+    // the package registers its own factory only when navigator.gpu exists, hence the order;
+    // ours replaces it (registerWebgpu)
+    const backendMod = await importPath(backendPath);
+    const WebGPUBackend = (backendMod.WebGPUBackend ?? (backendMod.default as Record<string, unknown> | undefined)?.WebGPUBackend) as (new (d: unknown, i: unknown) => unknown) | undefined;
+    if (typeof WebGPUBackend !== 'function') return { ok: false, error: 'webgpu: @tensorflow/tfjs-backend-webgpu exports no WebGPUBackend', adapter };
+    registerWebgpu(tf, key, gpu, WebGPUBackend);
   } catch (e) {
-    return { ok: false, error: `webgpu: ${message(e)}` };
+    return { ok: false, error: `webgpu: ${message(e)}`, adapter };
   }
   const set = await setBackendQuietly(tf, 'webgpu');
-  return set.ok ? { ok: true, detail: name || 'GPU adapter' } : { ok: false, error: `webgpu: ${set.error}` };
+  return set.ok ? { ok: true, detail: `${adapterName(adapter)}${adapter.cpu ? ', a CPU adapter' : ''}`, adapter } : { ok: false, error: `webgpu: ${set.error}`, adapter };
 }
 
 let wasmPathsSet = false;
@@ -263,7 +345,7 @@ async function attempt(tf: Tf, name: TfjsBackendName, options: LoadTfjsOptions):
     p = (async (): Promise<Attempt> => {
       try {
         if (name === 'tensorflow') return await tryTensorflow(tf, resolve, timeoutMs);
-        if (name === 'webgpu') return await tryWebgpu(tf, resolve, timeoutMs);
+        if (name === 'webgpu') return await tryWebgpu(tf, resolve, timeoutMs, key);
         if (name === 'wasm') return await tryWasm(tf);
         return await tryCpu(tf);
       } catch (e) {
@@ -276,16 +358,24 @@ async function attempt(tf: Tf, name: TfjsBackendName, options: LoadTfjsOptions):
   // initialised before: switching back is cheap, but the switch itself can still fail
   const prev = await p;
   if (!prev.ok) return prev;
+  if (name === 'webgpu' && webgpuRegisteredFor !== key) {
+    // another Dawn registered 'webgpu' since: load this one again
+    attempts.delete(key);
+    return attempt(tf, name, options);
+  }
   const set = await setBackendQuietly(tf, name);
   return set.ok ? prev : { ok: false, error: `${name}: ${set.error}` };
 }
 
 /**
  * Loads tfjs and activates the best backend available, starting from `prefer`:
- * 'auto' = tensorflow (tfjs-node-gpu, then tfjs-node) > webgpu (Dawn, only with a GPU
- * adapter) > wasm > cpu. A named preference starts the chain at that backend and falls
- * down it; every failed candidate is returned in `tried` with its error. Throws only if
- * tfjs itself cannot be loaded (the cpu backend is part of it and cannot fail otherwise).
+ * 'auto' = tensorflow (tfjs-node-gpu, then tfjs-node) > webgpu (Dawn, only with a hardware
+ * GPU adapter: a CPU adapter such as SwiftShader is passed over) > wasm > cpu. A named
+ * preference starts the chain at that backend (webgpu then takes a CPU adapter too) and
+ * falls down it, unless options.strict; every candidate that failed or was passed over is
+ * returned in `tried` with its reason. Throws only if tfjs itself cannot be loaded (the cpu
+ * backend is part of it and cannot fail otherwise), or when strict and the preferred
+ * backend cannot be had.
  *
  * The tfjs engine is global: the backend chosen here stays active for the process until
  * the next loadTfjs or tf.setBackend.
@@ -296,18 +386,41 @@ export async function loadTfjs(prefer: TfjsPreference = 'auto', options: LoadTfj
   const first = prefer === 'auto' ? 0 : TFJS_BACKEND_ORDER.indexOf(prefer);
   if (first < 0) throw new Error(`unknown tfjs backend preference '${String(prefer)}' (auto, ${TFJS_BACKEND_ORDER.join(', ')})`);
   const tried: Array<{ backend: string; error: string }> = [];
-  for (const name of TFJS_BACKEND_ORDER.slice(first)) {
+  let adapter: AdapterInfo | undefined;
+  const chain = prefer !== 'auto' && options.strict ? [prefer] : TFJS_BACKEND_ORDER.slice(first);
+  for (const name of chain) {
     const a = await attempt(tf, name, options);
+    adapter ??= a.adapter;
+    if (a.ok && name === 'webgpu' && prefer === 'auto' && a.adapter?.cpu) {
+      // a CPU emulation of a GPU is slower than the wasm backend on the same cores
+      const error = `webgpu: passed over, the adapter is a CPU implementation (${adapterName(a.adapter)})`;
+      say?.(`tfjs: ${error}`);
+      tried.push({ backend: name, error });
+      continue;
+    }
     if (a.ok) {
       // production mode: no debug checks, and no "install tfjs-node" banner from the cpu backend
       if (!say) tf.env().set('PROD', true);
       const passed = tried.length > 0 ? `; passed over ${tried.map((t) => t.backend).join(', ')}` : '';
       const reason = `${prefer === 'auto' ? 'best available' : `preferred ${prefer}`}: ${name} (${a.detail})${passed}`;
       say?.(`tfjs: ${reason}`);
-      return { tf, backend: tf.getBackend(), reason, tried };
+      return { tf, backend: tf.getBackend(), reason, tried, adapter };
     }
     say?.(`tfjs: ${name} unavailable: ${a.error}`);
     tried.push({ backend: name, error: a.error });
   }
+  if (prefer !== 'auto' && options.strict) throw new TfjsUnavailableError(prefer, tried, adapter);
   throw new Error(`no tfjs backend could be initialised: ${tried.map((t) => `${t.backend}: ${t.error}`).join('; ')}`);
+}
+
+/** The preferred tfjs backend (strict) could not be had. */
+export class TfjsUnavailableError extends Error {
+  readonly tried: ReadonlyArray<{ backend: string; error: string }>;
+  readonly adapter: AdapterInfo | undefined;
+  constructor(prefer: string, tried: ReadonlyArray<{ backend: string; error: string }>, adapter: AdapterInfo | undefined) {
+    super(`tfjs backend ${prefer} is not available: ${tried.map((t) => t.error).join('; ')}`);
+    this.name = 'TfjsUnavailableError';
+    this.tried = tried;
+    this.adapter = adapter;
+  }
 }
