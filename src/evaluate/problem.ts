@@ -1,4 +1,5 @@
 import { reachableSubspace } from '../liouville/reachable-subspace.js';
+import { closedTermColumns, hasColumnSources } from '../physics/term-columns.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
 import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
@@ -75,5 +76,6 @@ export function problemReduction(model: GeneratorModel, initial: InitialState, t
   const start: Float64Array[] = [maximallyMixedVector(model)];
   if (initial.kind === 'fixed') start.push(initial.vector);
   if (initial.kind === 'thermal' || initial.kind === 'inverted' || thermalizations.includes('inhomogeneous')) start.push(...model.projectors);
-  return reachableSubspace(n, model.compact.map((c) => c.matrix), start);
+  // only the columns reachable from the start vectors are built (term-columns.ts)
+  return reachableSubspace(n, hasColumnSources(model) ? closedTermColumns(model, start) : model.compact.map((c) => c.matrix), start);
 }
