@@ -1,6 +1,8 @@
 import { projectVector } from '../liouville/reachable-subspace.js';
+import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import type { Problem } from '../evaluate/problem.js';
 import type { CompactTerm } from '../physics/generator-model.js';
+import { hasColumnSources, termColumns } from '../physics/term-columns.js';
 
 /**
  * The numeric arrays a batched backend needs, in the reduced (reachable) coordinates:
@@ -61,8 +63,11 @@ export function compileProblem(problem: Problem): CompiledProblem {
   const isThermalTerm = new Uint8Array(nTerms);
   const isCoherentTerm = new Uint8Array(nTerms);
   const rateWeights = new Float64Array(nTerms * nObs);
+  // the columns on Q's and the observables' supports suffice (term-columns.ts)
+  const matrices = hasColumnSources(model) ? termColumns(model, observables.map((o) => o.traceless), reduction) : compact.map((t) => t.matrix);
   compact.forEach((t, k) => {
-    termMatrices.set(t.matrix.project(q, r), k * r * r);
+    const m = matrices[k] as SparseMatrix;
+    termMatrices.set(m.project(q, r), k * r * r);
     isThermalTerm[k] = t.coefficient.part === 'thermal' ? 1 : 0;
     isCoherentTerm[k] = t.coefficient.part === 'coherent' ? 1 : 0;
     observables.forEach((o, j) => {
@@ -70,7 +75,7 @@ export function compileProblem(problem: Problem): CompiledProblem {
       if (t.coefficient.part === 'coherent') return;
       let den = 0;
       for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
-      rateWeights[k * nObs + j] = den === 0 ? 0 : t.matrix.bilinear(o.traceless, o.traceless) / den;
+      rateWeights[k * nObs + j] = den === 0 ? 0 : m.bilinear(o.traceless, o.traceless) / den;
     });
   });
   const obs = new Float64Array(nObs * r);

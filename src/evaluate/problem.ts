@@ -1,5 +1,6 @@
 import { reachableSubspace } from '../liouville/reachable-subspace.js';
 import { alignToCoordinates } from '../liouville/aligned-subspace.js';
+import { closedTermColumns, hasColumnSources } from '../physics/term-columns.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
 import type { ParamValues } from '../physics/scalar.js';
 import { boltzmannVector, maximallyMixedVector } from '../physics/states.js';
@@ -76,7 +77,8 @@ export function problemReduction(model: GeneratorModel, initial: InitialState, t
   const start: Float64Array[] = [maximallyMixedVector(model)];
   if (initial.kind === 'fixed') start.push(initial.vector);
   if (initial.kind === 'thermal' || initial.kind === 'inverted' || thermalizations.includes('inhomogeneous')) start.push(...model.projectors);
-  const red = reachableSubspace(n, model.compact.map((c) => c.matrix), start);
+  // only the columns reachable from the start vectors are built (term-columns.ts)
+  const red = reachableSubspace(n, hasColumnSources(model) ? closedTermColumns(model, start) : model.compact.map((c) => c.matrix), start);
   // coherent terms: keep their ~1e9 s^-1 entries out of the nuclear rows (aligned-subspace.ts)
   return model.coherent.length > 0 ? alignToCoordinates(red.q, n, red.r, model.basis.identityIndex) : red;
 }

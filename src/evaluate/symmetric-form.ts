@@ -1,6 +1,7 @@
 import { CMatrix } from '../math/cmatrix.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
 import { algebraOf, expand } from '../liouville/product-algebra.js';
+import { rowSupport } from '../physics/term-columns.js';
 import type { Problem } from './problem.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
 import { balancedFactors, isDetailedBalance, type ThermalModel } from '../physics/thermalization.js';
@@ -148,12 +149,14 @@ function meanEnergyBasis(model: GeneratorModel, problem: Problem): { v: Float64A
   const alg = algebraOf(basis, model.system);
   const nParts = es.parts.length;
   const kred: Float64Array[] = [];
+  // K_m is applied to the columns of Q only: build just those columns
+  const qCols = rowSupport(q, r);
   const col = new Float64Array(n);
   const kcol = new Float64Array(n);
   for (let m = 0; m < nParts; m++) {
     const h = (es.parts[m] as { matrix: CMatrix }).matrix;
     const scale = es.scales[m] as number;
-    const kfull = alg.anticommutator(expand(basis, h));
+    const kfull = alg.anticommutator(expand(basis, h), 1e-14, qCols);
     const k = kfull.project(q, r);
     // span(Q) invariant under K_m: |K q_j|^2 = sum_i (q_i . K q_j)^2 (Pythagoras; resolves ~1e-8)
     for (let j = 0; j < r; j++) {

@@ -1,6 +1,12 @@
 import type { ModeExtractor } from './mode-extractor.js';
 import { symmetricEigen, SymmetricWorkspace } from '../math/symmetric-eigen.js';
+import { WasmSymmetricEigen } from '../math/wasm-symmetric-eigen.js';
 import type { SymmetricForm } from './symmetric-form.js';
+
+/** RELAXMAP_WASM=0 keeps the JavaScript eigensolver (for comparisons). */
+function useWasm(): boolean {
+  return process.env.RELAXMAP_WASM !== '0';
+}
 
 /** Largest ratio of Boltzmann weights the weighted route accepts (errors ~ eps times it). */
 export const MAX_WEIGHT_SPREAD = 1e6;
@@ -31,6 +37,8 @@ export class SymmetricModes {
   private readonly probes: Float64Array;
   private readonly w: Float64Array;
   private readonly wClass: Float64Array;
+  /** The WebAssembly solver (packed blocks, probes and eigenvalues live in its memory), or undefined: the JavaScript one. */
+  private readonly wasm: WasmSymmetricEigen | undefined;
 
   constructor(form: SymmetricForm, nObs: number, nStates: number) {
     this.form = form;
@@ -49,7 +57,9 @@ export class SymmetricModes {
       maxB = Math.max(maxB, nb);
       this.blockOffset[b + 1] = (this.blockOffset[b] as number) + nb * nb;
     }
-    this.packed = new Float64Array(this.blockOffset[nBlocks] as number);
+    const total = this.blockOffset[nBlocks] as number;
+    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, total + (nObs + 2) * maxB + 16) : undefined;
+    this.packed = this.wasm ? this.wasm.alloc(total) : new Float64Array(total);
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
     this.packedElem = Int32Array.from(form.pieceElem, (e) => {
@@ -62,8 +72,8 @@ export class SymmetricModes {
       return (this.blockOffset[b] as number) + (i - b0) * nb + (j - b0);
     });
     this.ws = new SymmetricWorkspace(maxB);
-    this.lambda = new Float64Array(maxB);
-    this.probes = new Float64Array((nObs + 1) * maxB);
+    this.lambda = this.wasm ? this.wasm.alloc(maxB) : new Float64Array(maxB);
+    this.probes = this.wasm ? this.wasm.alloc((nObs + 1) * maxB) : new Float64Array((nObs + 1) * maxB);
     this.w = new Float64Array(r);
     this.wClass = new Float64Array(Math.max(1, form.classA.length));
   }
@@ -120,7 +130,7 @@ export class SymmetricModes {
       }
       for (let i = 0; i < nb; i++) probes[nObs * nb + i] = ((rho0[b0 + i] as number) - (ref[b0 + i] as number)) / (w[b0 + i] as number);
       const a = packed.subarray(this.blockOffset[b] as number, (this.blockOffset[b] as number) + nb * nb);
-      if (!symmetricEigen(a, nb, ws, lambda, probes, nObs + 1)) return false;
+      if (!(this.wasm ? this.wasm.solve(a, nb, lambda, probes, nObs + 1) : symmetricEigen(a, nb, ws, lambda, probes, nObs + 1))) return false;
       for (let q = 0; q < nb; q++) {
         const c = probes[nObs * nb + q] as number;
         me.rawRe[k] = lambda[q] as number;

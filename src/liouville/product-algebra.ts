@@ -174,9 +174,11 @@ export class ProductAlgebra {
    * Both relaxation forms X -> [Adag, [B, X]] (dc) and X -> [Adag, {B, X}] (thermal), real
    * parts, as sparse matrices in the product basis (entries below relTol times the largest
    * dropped, as the dense construction does). `aDag` and `b` are expansions in the basis.
+   * With `columns`, only those columns are built (the others stay empty): what a problem on a
+   * reachable subspace needs (term-columns.ts), a small part of the full Liouville space.
    */
-  relaxationForms(aDag: Expansion, b: Expansion, relTol = 1e-14): { dc: SparseMatrix; thermal: SparseMatrix } {
-    if (this.pauli) return this.pauliForms(aDag, b, relTol);
+  relaxationForms(aDag: Expansion, b: Expansion, relTol = 1e-14, columns?: ArrayLike<number>): { dc: SparseMatrix; thermal: SparseMatrix } {
+    if (this.pauli) return this.pauliForms(aDag, b, relTol, columns);
     const n = this.size;
     const yDc = new Accumulator(n);
     const yTh = new Accumulator(n);
@@ -184,7 +186,9 @@ export class ProductAlgebra {
     const zTh = new Accumulator(n);
     const tripDc = new Triplets();
     const tripTh = new Triplets();
-    for (let col = 0; col < n; col++) {
+    const nCols = columns ? columns.length : n;
+    for (let c = 0; c < nCols; c++) {
+      const col = columns ? (columns[c] as number) : c;
       // Y = B X -+ X B
       for (let t = 0; t < b.index.length; t++) {
         const q = b.index[t] as number;
@@ -227,7 +231,67 @@ export class ProductAlgebra {
    * i^e sigma_(a xor b) (symplectic x/z bit masks), two strings commute or anticommute, so
    * [B_q, X] is 0 or 2 B_q X and {B_q, X} the other one: one product per pair of terms.
    */
-  private pauliForms(aDag: Expansion, b: Expansion, relTol: number): { dc: SparseMatrix; thermal: SparseMatrix } {
+  private pauliForms(aDag: Expansion, b: Expansion, relTol: number, columns?: ArrayLike<number>): { dc: SparseMatrix; thermal: SparseMatrix } {
+    const tripDc = new Triplets();
+    const tripTh = new Triplets();
+    this.pauliTriplets(aDag, b, columns, tripDc, tripTh);
+    return { dc: tripDc.toSparse(this.size, relTol), thermal: tripTh.toSparse(this.size, relTol) };
+  }
+
+  /** Whether basis elements are Pauli strings (all spins 1/2): relaxationColumnsInto applies. */
+  get isPauli(): boolean {
+    return this.pauli !== undefined;
+  }
+
+  /**
+   * Spins 1/2: the raw entries (row, col, value; not summed, not dropped) of both forms in the
+   * given columns, appended to tripDc and tripTh. No allocation per call beyond the triplets'
+   * growth: the column builder of a sweep (physics/term-columns.ts) calls it per source.
+   */
+  relaxationColumnsInto(aDag: Expansion, b: Expansion, columns: ArrayLike<number>, tripDc: Triplets, tripTh: Triplets): void {
+    if (!this.pauli) throw new Error('relaxationColumnsInto: only for spins 1/2');
+    this.pauliTriplets(aDag, b, columns, tripDc, tripTh);
+  }
+
+  private scratchAcc: Accumulator[] | undefined;
+
+  /**
+   * expand() for spins 1/2 from the non-zeros of X: (B_a)_ij = 2^(-N/2) (-i)^|x&z| (-1)^|i&z|
+   * when i xor j = x (masks of B_a), so each X_ji feeds the 2^N strings of x-mask i xor j;
+   * a coupling component with a few non-zeros costs a few hundred operations instead of a
+   * pass over every basis element. Same result and threshold as expand().
+   */
+  expandMatrix(basis: OperatorBasis, x: CMatrix, relTol = 1e-15): Expansion {
+    const pm = this.pauli;
+    if (!pm) return expand(basis, x, relTol);
+    const N = pm.nSpins;
+    const d = 1 << N;
+    const n = this.size;
+    const re = new Float64Array(n);
+    const im = new Float64Array(n);
+    const norm = 1 / Math.sqrt(d);
+    for (let j = 0; j < d; j++) {
+      for (let i = 0; i < d; i++) {
+        // Tr(B X) = sum_ij B_ij X_ji
+        const xr = x.re[j * d + i] as number;
+        const xi = x.im[j * d + i] as number;
+        if (xr === 0 && xi === 0) continue;
+        const xm = i ^ j;
+        for (let z = 0; z < d; z++) {
+          const a = pm.index[(xm << N) | z] as number;
+          const ph = (popcount(xm & z) + 2 * (popcount(i & z) & 1)) & 3;
+          // (-i)^ph * (xr + i xi)
+          const vr = ph === 0 ? xr : ph === 1 ? xi : ph === 2 ? -xr : -xi;
+          const vi = ph === 0 ? xi : ph === 1 ? -xr : ph === 2 ? -xi : xr;
+          re[a] = (re[a] as number) + norm * vr;
+          im[a] = (im[a] as number) + norm * vi;
+        }
+      }
+    }
+    return sparseExpansion(re, im, relTol);
+  }
+
+  private pauliTriplets(aDag: Expansion, b: Expansion, columns: ArrayLike<number> | undefined, tripDc: Triplets, tripTh: Triplets): void {
     const pm = this.pauli as NonNullable<ProductAlgebra['pauli']>;
     const n = this.size;
     const N = pm.nSpins;
@@ -235,12 +299,11 @@ export class ProductAlgebra {
     // B_p B_q = (1/sqrt d) i^e B_c for normalised strings B = sigma / sqrt(2)^N; the
     // (anti)commutator doubles it
     const f = 2 / Math.sqrt(2 ** N);
-    const yDc = new Accumulator(n);
-    const yTh = new Accumulator(n);
-    const zDc = new Accumulator(n);
-    const zTh = new Accumulator(n);
-    const tripDc = new Triplets();
-    const tripTh = new Triplets();
+    const acc = (this.scratchAcc ??= [new Accumulator(n), new Accumulator(n), new Accumulator(n), new Accumulator(n)]);
+    const yDc = acc[0] as Accumulator;
+    const yTh = acc[1] as Accumulator;
+    const zDc = acc[2] as Accumulator;
+    const zTh = acc[3] as Accumulator;
     const nb = b.index.length;
     const na = aDag.index.length;
     const bx = Int32Array.from(b.index, (q) => xm[q] as number);
@@ -249,7 +312,9 @@ export class ProductAlgebra {
     const az = Int32Array.from(aDag.index, (q) => zm[q] as number);
     const bw = Int32Array.from(b.index, (q) => popcount((xm[q] as number) & (zm[q] as number)));
     const aw = Int32Array.from(aDag.index, (q) => popcount((xm[q] as number) & (zm[q] as number)));
-    for (let col = 0; col < n; col++) {
+    const nCols = columns ? columns.length : n;
+    for (let cc = 0; cc < nCols; cc++) {
+      const col = columns ? (columns[cc] as number) : cc;
       const xc = xm[col] as number;
       const zc = zm[col] as number;
       const wc = popcount(xc & zc);
@@ -292,15 +357,16 @@ export class ProductAlgebra {
       zDc.drain(col, tripDc);
       zTh.drain(col, tripTh);
     }
-    return { dc: tripDc.toSparse(n, relTol), thermal: tripTh.toSparse(n, relTol) };
   }
 
   /** X -> (H X + X H) / 2 (real part), H given by its expansion: the mean-energy superoperator of H. */
-  anticommutator(h: Expansion, relTol = 1e-14): SparseMatrix {
+  anticommutator(h: Expansion, relTol = 1e-14, columns?: ArrayLike<number>): SparseMatrix {
     const n = this.size;
     const acc = new Accumulator(n);
     const trip = new Triplets();
-    for (let col = 0; col < n; col++) {
+    const nCols = columns ? columns.length : n;
+    for (let c = 0; c < nCols; c++) {
+      const col = columns ? (columns[c] as number) : c;
       for (let t = 0; t < h.index.length; t++) {
         const q = h.index[t] as number;
         const hr = 0.5 * (h.re[t] as number);
@@ -388,10 +454,17 @@ export interface Expansion {
 /** Coefficients Tr(B_a X) above relTol times the largest. */
 export function expand(basis: OperatorBasis, x: CMatrix, relTol = 1e-15): Expansion {
   const { re, im } = basis.coefficients(x);
-  let big = 0;
-  for (let a = 0; a < basis.size; a++) big = Math.max(big, Math.hypot(re[a] as number, im[a] as number));
+  return sparseExpansion(re, im, relTol);
+}
+
+function sparseExpansion(re: Float64Array, im: Float64Array, relTol: number): Expansion {
+  // squared magnitudes (Math.hypot is several times slower in V8; coefficients of operators are far from overflow)
+  let big2 = 0;
+  const size = re.length;
+  for (let a = 0; a < size; a++) big2 = Math.max(big2, (re[a] as number) ** 2 + (im[a] as number) ** 2);
+  const tol2 = relTol * relTol * big2;
   const idx: number[] = [];
-  for (let a = 0; a < basis.size; a++) if (Math.hypot(re[a] as number, im[a] as number) > relTol * big) idx.push(a);
+  for (let a = 0; a < size; a++) if ((re[a] as number) ** 2 + (im[a] as number) ** 2 > tol2) idx.push(a);
   return { index: Int32Array.from(idx), re: Float64Array.from(idx, (a) => re[a] as number), im: Float64Array.from(idx, (a) => im[a] as number) };
 }
 
@@ -512,6 +585,19 @@ export class Triplets {
   private cols = new Int32Array(1024);
   private vals = new Float64Array(1024);
   length = 0;
+  /** Entry k (for callers that redistribute raw entries). */
+  row(k: number): number {
+    return this.rows[k] as number;
+  }
+  colAt(k: number): number {
+    return this.cols[k] as number;
+  }
+  value(k: number): number {
+    return this.vals[k] as number;
+  }
+  clear(): void {
+    this.length = 0;
+  }
   push(r: number, c: number, v: number): void {
     if (this.length === this.vals.length) {
       const grow = <T extends Int32Array | Float64Array>(a: T): T => {

@@ -108,6 +108,31 @@ export class SparseMatrix {
     return s;
   }
 
+  /** The transpose (CSR of the transpose = CSC of this matrix: columns read as rows). */
+  transpose(): SparseMatrix {
+    const n = this.n;
+    const nnz = this.val.length;
+    const rowPtr = new Int32Array(n + 1);
+    for (let p = 0; p < nnz; p++) {
+      const j = this.col[p] as number;
+      rowPtr[j + 1] = (rowPtr[j + 1] as number) + 1;
+    }
+    for (let i = 0; i < n; i++) rowPtr[i + 1] = (rowPtr[i + 1] as number) + (rowPtr[i] as number);
+    const next = rowPtr.slice(0, n);
+    const col = new Int32Array(nnz);
+    const val = new Float64Array(nnz);
+    for (let i = 0; i < n; i++) {
+      for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
+        const j = this.col[p] as number;
+        const q = next[j] as number;
+        next[j] = q + 1;
+        col[q] = i;
+        val[q] = this.val[p] as number;
+      }
+    }
+    return new SparseMatrix(n, rowPtr, col, val);
+  }
+
   scaled(s: number): SparseMatrix {
     return new SparseMatrix(this.n, this.rowPtr, this.col, this.val.map((v) => v * s));
   }

@@ -1,6 +1,6 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
 import { OperatorBasis } from '../liouville/operator-basis.js';
-import { algebraOf, expand, Triplets } from '../liouville/product-algebra.js';
+import { algebraOf, expand, Triplets, type Expansion } from '../liouville/product-algebra.js';
 import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { relaxationForms, toSparse } from '../liouville/superoperators.js';
 import { SpinSystem } from '../spin/spin-system.js';
@@ -134,6 +134,78 @@ function superTerms(basis: OperatorBasis, system: SpinSystem, aComp: CMatrix, bC
   return { dc: toSparse({ dense: dc, maxImag: 0 }, basis.size).scaled(HALF), thermal: toSparse({ dense: thermal, maxImag: 0 }, basis.size).scaled(HALF) };
 }
 
+/**
+ * The pair of relaxation forms -(1/2)[A^dag, [B, .]] (dc) and -(1/2)[A^dag, {B, .}] (thermal)
+ * of one eigen-component, kept as the operators' expansions: the full Liouville-space matrices
+ * are built only when asked for (the `point` command, tests), while a sweep builds just the
+ * columns its reachable subspace needs (physics/term-columns.ts).
+ */
+export class FormSource {
+  readonly ea: Expansion;
+  readonly eb: Expansion;
+  /** The product-basis algebra is cheaper than the dense construction (always for spins 1/2). */
+  readonly sparse: boolean;
+  private readonly basis: OperatorBasis;
+  private readonly system: SpinSystem;
+  private readonly aDag: CMatrix;
+  private readonly b: CMatrix;
+  private built: { dc: SparseMatrix; thermal: SparseMatrix } | undefined;
+
+  constructor(basis: OperatorBasis, system: SpinSystem, aComp: CMatrix, bComp: CMatrix) {
+    this.basis = basis;
+    this.system = system;
+    this.aDag = adjoint(aComp);
+    this.b = bComp;
+    const alg = algebraOf(basis, system);
+    this.ea = alg.expandMatrix(basis, this.aDag);
+    this.eb = alg.expandMatrix(basis, bComp);
+    this.sparse = alg.cost(this.ea, this.eb) < basis.size * basis.size * basis.dim;
+  }
+
+  /** No expansion terms: both forms vanish. */
+  get empty(): boolean {
+    return this.ea.index.length === 0 || this.eb.index.length === 0;
+  }
+
+  /** Both forms over the whole Liouville space. */
+  full(): { dc: SparseMatrix; thermal: SparseMatrix } {
+    if (!this.built) {
+      if (this.sparse) {
+        const { dc, thermal } = algebraOf(this.basis, this.system).relaxationForms(this.ea, this.eb);
+        this.built = { dc: dc.scaled(HALF), thermal: thermal.scaled(HALF) };
+      } else {
+        const { dc, thermal } = relaxationForms(this.basis, this.aDag, this.b);
+        const n = this.basis.size;
+        this.built = { dc: toSparse({ dense: dc, maxImag: 0 }, n).scaled(HALF), thermal: toSparse({ dense: thermal, maxImag: 0 }, n).scaled(HALF) };
+      }
+    }
+    return this.built;
+  }
+
+  /** Both forms with only the given columns (others empty; all of them on the dense route). */
+  columns(cols: ArrayLike<number>): { dc: SparseMatrix; thermal: SparseMatrix } {
+    if (!this.sparse || this.built) return this.full();
+    const { dc, thermal } = algebraOf(this.basis, this.system).relaxationForms(this.ea, this.eb, 0, cols);
+    return { dc: dc.scaled(HALF), thermal: thermal.scaled(HALF) };
+  }
+}
+
+/** A fine term whose matrix is built on first use. */
+class FineTerm implements Term {
+  readonly label: TermLabel;
+  readonly coefficient: CoefficientRef;
+  readonly source: FormSource;
+  constructor(label: TermLabel, coefficient: CoefficientRef, source: FormSource) {
+    this.label = label;
+    this.coefficient = coefficient;
+    this.source = source;
+  }
+  get matrix(): SparseMatrix {
+    const f = this.source.full();
+    return this.label.part === 'dc' ? f.dc : f.thermal;
+  }
+}
+
 /** Canonical sign: first entry (relative to the part scale) that is non-zero decides. */
 function canonical(es: EigenStructure, sig: Float64Array): { sig: Float64Array; sign: 1 | -1 } {
   for (let m = 0; m < sig.length; m++) {
@@ -216,7 +288,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
         if (!ac) continue; // secular approximation: only components of equal frequency correlate
         const { sig, sign } = canonical(eigen, bc.signature);
         const f = findFrequency(sig);
-        const { dc, thermal } = superTerms(basis, system, ac.operator, bc.operator);
+        const source = new FormSource(basis, system, ac.operator, bc.operator);
         const base = {
           mechanism: pair.mechanism,
           mechanismLabel: pair.mechanismLabel,
@@ -232,11 +304,11 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
           frequency: f,
           ...(pair.normalised ? { normalised: true } : {}),
         };
-        if (dc.nnz > 0) terms.push({ label: { ...base, part: 'dc' }, coefficient: { ...coef, part: 'dc', sign: 1 }, matrix: dc });
+        // both forms of a component with non-empty expansions are non-zero (A, B traceless)
+        if (source.empty) continue;
+        terms.push(new FineTerm({ ...base, part: 'dc' }, { ...coef, part: 'dc', sign: 1 }, source));
         // o(0) = 0 in every model: zero-frequency thermal terms never contribute.
-        if (thermal.nnz > 0 && !(frequencies[f] as FrequencyEntry).isZero) {
-          terms.push({ label: { ...base, part: 'thermal' }, coefficient: { ...coef, part: 'thermal', sign }, matrix: thermal });
-        }
+        if (!(frequencies[f] as FrequencyEntry).isZero) terms.push(new FineTerm({ ...base, part: 'thermal' }, { ...coef, part: 'thermal', sign }, source));
       }
     }
     const v = eigen.vectors;
@@ -291,7 +363,38 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   };
 }
 
-/** Merge fine terms with identical coefficient functions (thermal sign folded in). */
+/** A compact term: its matrix (the signed sum of its fine terms' matrices) is built on first use. */
+class CompactGroup implements CompactTerm {
+  readonly coefficient: CoefficientRef;
+  readonly fine: readonly number[];
+  private readonly terms: readonly Term[];
+  private readonly size: number;
+  private built: SparseMatrix | undefined;
+  constructor(coefficient: CoefficientRef, fine: readonly number[], terms: readonly Term[], size: number) {
+    this.coefficient = coefficient;
+    this.fine = fine;
+    this.terms = terms;
+    this.size = size;
+  }
+  get matrix(): SparseMatrix {
+    // summed in member order, then entries below 1e-14 of the largest dropped (cancellations)
+    if (!this.built) {
+      const trip = new Triplets();
+      for (const k of this.fine) {
+        const t = this.terms[k] as Term;
+        const w = t.coefficient.sign;
+        const m = t.matrix;
+        for (let i = 0; i < m.n; i++) {
+          for (let p = m.rowPtr[i] as number; p < (m.rowPtr[i + 1] as number); p++) trip.push(i, m.col[p] as number, w * (m.val[p] as number));
+        }
+      }
+      this.built = trip.toSparse(this.size, 1e-14);
+    }
+    return this.built;
+  }
+}
+
+/** Merge fine terms with identical coefficient functions (thermal sign folded in); matrices built on first use. */
 export function compactTerms(terms: readonly Term[], size: number): CompactTerm[] {
   const groups = new Map<string, { coefficient: CoefficientRef; members: number[] }>();
   terms.forEach((t, k) => {
@@ -301,22 +404,7 @@ export function compactTerms(terms: readonly Term[], size: number): CompactTerm[
     if (g) g.members.push(k);
     else groups.set(key, { coefficient: { ...c, sign: 1 }, members: [k] });
   });
-  const out: CompactTerm[] = [];
-  for (const g of groups.values()) {
-    // summed in member order, then entries below 1e-14 of the largest dropped (cancellations)
-    const trip = new Triplets();
-    for (const k of g.members) {
-      const t = terms[k] as Term;
-      const w = t.coefficient.sign;
-      const m = t.matrix;
-      for (let i = 0; i < m.n; i++) {
-        for (let p = m.rowPtr[i] as number; p < (m.rowPtr[i + 1] as number); p++) trip.push(i, m.col[p] as number, w * (m.val[p] as number));
-      }
-    }
-    const cleaned = trip.toSparse(size, 1e-14);
-    if (cleaned.nnz > 0) out.push({ coefficient: g.coefficient, matrix: cleaned, fine: g.members });
-  }
-  return out;
+  return [...groups.values()].map((g) => new CompactGroup(g.coefficient, g.members, terms, size));
 }
 
 /** Angular frequency of a signature at a parameter point. */

@@ -1,0 +1,99 @@
+import { SYMMETRIC_EIGEN_WASM } from './wasm-symmetric-eigen-binary.js';
+
+/**
+ * The symmetric eigensolver of symmetric-eigen.ts compiled to WebAssembly (source:
+ * wasm/symmetric-eigen.ts, AssemblyScript, f64x2 lanes on the Householder step). Why: for the
+ * r = 12-128 blocks of electron + nuclei systems it is 2-3x faster than the JavaScript one
+ * warm, and it needs no JIT warm-up: V8 compiles WebAssembly before the first call (Liftoff,
+ * then optimised in the background), while the JavaScript solver runs ~100x slower until
+ * TurboFan has compiled it, which costs a fresh process or worker several hundred
+ * milliseconds of CPU on the first few hundred points.
+ *
+ * Each instance owns a small linear memory; the arrays it hands out are views into it, so the
+ * caller assembles matrices and probes in place (no copies per call). Memory is sized once and
+ * never grown (growing would detach the views).
+ */
+/** The parts of the WebAssembly JS API used here (the ES2023 lib this project compiles against has no declarations for it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+
+let compiled: object | null | undefined;
+
+function wasmModule(): object | null {
+  if (compiled === undefined) {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    try {
+      compiled = api ? new api.Module(Buffer.from(SYMMETRIC_EIGEN_WASM.replace(/\s/g, ''), 'base64')) : null;
+    } catch {
+      // no SIMD support: callers keep the JavaScript solver
+      compiled = null;
+    }
+  }
+  return compiled ?? null;
+}
+
+type EigenFn = (a: number, n: number, probes: number, m: number, lambda: number, work: number) => number;
+
+/** Bytes below this offset are left to the module (AssemblyScript keeps its static data there). */
+const BASE = 8192;
+const PAGE = 65536;
+
+export class WasmSymmetricEigen {
+  /** Largest matrix size this instance solves. */
+  readonly n: number;
+  private readonly memory: WasmMemory;
+  private readonly fn: EigenFn;
+  private readonly work: number;
+  private next: number;
+  private readonly end: number;
+
+  private constructor(n: number, doubles: number, mod: object) {
+    this.n = n;
+    const inst = new ((globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance)(mod, {});
+    this.memory = inst.exports.memory as WasmMemory;
+    this.fn = inst.exports.eigen as EigenFn;
+    const workBytes = 8 * (n * n + 6 * n);
+    const bytes = BASE + workBytes + 8 * doubles + 64;
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.work = BASE;
+    this.next = BASE + workBytes;
+    this.end = this.memory.buffer.byteLength;
+  }
+
+  /**
+   * An instance for matrices up to n x n with room for `doubles` more float64 values handed
+   * out by alloc(), or undefined where WebAssembly is not available.
+   */
+  static create(n: number, doubles: number): WasmSymmetricEigen | undefined {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`WasmSymmetricEigen: invalid size ${n}`);
+    const mod = wasmModule();
+    return mod ? new WasmSymmetricEigen(n, doubles, mod) : undefined;
+  }
+
+  /** A zeroed float64 array in this instance's memory (for matrices, probes, eigenvalues). */
+  alloc(length: number): Float64Array {
+    const at = this.next;
+    if (at + 8 * length > this.end) throw new RangeError('WasmSymmetricEigen: memory reserved at creation exhausted');
+    this.next = at + 8 * length;
+    return new Float64Array(this.memory.buffer, at, length);
+  }
+
+  /**
+   * Same contract as symmetricEigen: `a` (n x n row-major, lower triangle read, not modified),
+   * `probes` (m rows of n, overwritten by U^T y in ascending eigenvalue order), eigenvalues
+   * into `lambda`; all three must come from alloc(). False when QL does not converge.
+   */
+  solve(a: Float64Array, n: number, lambda: Float64Array, probes: Float64Array, m: number): boolean {
+    if (n > this.n) throw new RangeError(`WasmSymmetricEigen: n = ${n} but the instance holds ${this.n}`);
+    const buf = this.memory.buffer;
+    if (a.buffer !== buf || probes.buffer !== buf || lambda.buffer !== buf) throw new Error('WasmSymmetricEigen.solve: arrays must come from alloc()');
+    return this.fn(a.byteOffset, n, probes.byteOffset, m, lambda.byteOffset, this.work) === 1;
+  }
+}

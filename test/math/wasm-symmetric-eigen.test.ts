@@ -1,0 +1,78 @@
+/**
+ * The WebAssembly symmetric eigensolver (wasm/symmetric-eigen.ts) against the identity
+ * A = U diag(lambda) U^T with the identity as probes, against ml-matrix's eigenvalues (an
+ * independent implementation), and the embedded binary against its source.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { WasmSymmetricEigen } from '../../src/math/wasm-symmetric-eigen.js';
+import { SYMMETRIC_EIGEN_WASM_SOURCE_SHA256 } from '../../src/math/wasm-symmetric-eigen-binary.js';
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('WebAssembly symmetric eigen-decomposition with probes', () => {
+  it('the embedded binary was built from the current source (npm run build:wasm)', () => {
+    const sha = createHash('sha256').update(readFileSync(new URL('../../wasm/symmetric-eigen.ts', import.meta.url))).digest('hex');
+    expect(sha).toBe(SYMMETRIC_EIGEN_WASM_SOURCE_SHA256);
+  });
+
+  for (const n of [1, 2, 3, 5, 12, 28, 33, 86]) {
+    it(`n = ${n}: A = U diag(lambda) U^T and U^T U = I to 1e-13, eigenvalues ascending = ml-matrix's`, () => {
+      const rnd = mulberry32(100 + n);
+      const ws = WasmSymmetricEigen.create(n, 2 * n * n + n);
+      expect(ws).toBeDefined();
+      const solver = ws as WasmSymmetricEigen;
+      const a = solver.alloc(n * n);
+      const probes = solver.alloc(n * n);
+      const lambda = solver.alloc(n);
+      for (const graded of [false, true]) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j <= i; j++) {
+            const v = (2 * rnd() - 1) * (graded ? 10 ** (-8 * rnd()) : 1);
+            a[i * n + j] = v;
+            a[j * n + i] = v;
+          }
+        }
+        const copy = a.slice();
+        let big = 0;
+        for (const x of a) big = Math.max(big, Math.abs(x));
+        probes.fill(0);
+        for (let i = 0; i < n; i++) probes[i * n + i] = 1;
+        expect(solver.solve(a, n, lambda, probes, n)).toBe(true);
+        expect(Array.from(a)).toEqual(Array.from(copy));
+        for (let k = 1; k < n; k++) expect(lambda[k]!).toBeGreaterThanOrEqual(lambda[k - 1]!);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            let o = 0;
+            for (let k = 0; k < n; k++) {
+              s += probes[i * n + k]! * lambda[k]! * probes[j * n + k]!;
+              o += probes[k * n + i]! * probes[k * n + j]!;
+            }
+            expect(Math.abs(s - copy[i * n + j]!)).toBeLessThan(1e-13 * n * big);
+            expect(Math.abs(o - (i === j ? 1 : 0))).toBeLessThan(1e-13 * n);
+          }
+        }
+        const ref = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(copy.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
+        const want = [...ref.realEigenvalues].sort((x, y) => x - y);
+        want.forEach((x, k) => expect(Math.abs(lambda[k]! - x)).toBeLessThan(1e-13 * n * big));
+      }
+    });
+  }
+
+  it('refuses arrays that are not in its memory', () => {
+    const solver = WasmSymmetricEigen.create(2, 8) as WasmSymmetricEigen;
+    expect(() => solver.solve(new Float64Array(4), 2, solver.alloc(2), solver.alloc(4), 2)).toThrow(/alloc/);
+  });
+});
