@@ -319,6 +319,8 @@ export function coefficientTableBytes(model: GeneratorModel, compact: readonly C
     const sd = model.spectrals[c.spectral] as SpectralDensity;
     if (!strength) continue;
     note(`s${c.strength}`, strength.value.deps);
+    // a coherent term's coefficient is its strength alone (no frequency, no spectral density)
+    if (c.part === 'coherent') continue;
     const fdeps = frequencyDeps(model, c.frequency);
     note(`J${c.spectral}|${c.frequency}`, [...spectralDeps(sd), ...fdeps]);
     note(`${c.part}${c.frequency}`, [TEMPERATURE, ...fdeps]);

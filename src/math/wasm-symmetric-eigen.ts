@@ -74,7 +74,15 @@ export class WasmSymmetricEigen {
   static create(n: number, doubles: number): WasmSymmetricEigen | undefined {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`WasmSymmetricEigen: invalid size ${n}`);
     const mod = wasmModule();
-    return mod ? new WasmSymmetricEigen(n, doubles, mod) : undefined;
+    if (!mod) return undefined;
+    try {
+      return new WasmSymmetricEigen(n, doubles, mod);
+    } catch (e) {
+      // no address space for another linear memory (a process under ulimit -v): the
+      // JavaScript solver needs none and gives the same modes to round-off
+      if (e instanceof RangeError || (e as Error)?.name === 'RangeError' || /memory/i.test(String((e as Error)?.message))) return undefined;
+      throw e;
+    }
   }
 
   /** A zeroed float64 array in this instance's memory (for matrices, probes, eigenvalues). */

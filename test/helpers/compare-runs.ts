@@ -11,6 +11,13 @@ import { python } from './cli.js';
 
 export const PROVENANCE_ATTRS = ['created', 'backend'] as const;
 
+/** Python: `load(path)` opens a NetCDF file with xarray, without the provenance attributes. */
+export const PY_LOAD_WITHOUT_PROVENANCE = `def load(p):
+    ds = xr.open_dataset(p)
+    for k in ${JSON.stringify(PROVENANCE_ATTRS)}:
+        ds.attrs.pop(k, None)
+    return ds`;
+
 export async function expectSameRun(a: string, b: string, files: readonly string[] = ['surfaces.nc', 'trajectories.nc']): Promise<void> {
   expect(readFileSync(join(a, 'points.csv')).equals(readFileSync(join(b, 'points.csv')))).toBe(true);
   for (const f of files) {
@@ -20,11 +27,7 @@ export async function expectSameRun(a: string, b: string, files: readonly string
   const same = await python<Record<string, boolean>>(`
 import json, xarray as xr
 a, b = ${JSON.stringify(a)}, ${JSON.stringify(b)}
-def load(p):
-    ds = xr.open_dataset(p)
-    for k in ${JSON.stringify(PROVENANCE_ATTRS)}:
-        ds.attrs.pop(k, None)
-    return ds
+${PY_LOAD_WITHOUT_PROVENANCE}
 out = {}
 for f in ${JSON.stringify(files)}:
     x, y = load(a + '/' + f), load(b + '/' + f)

@@ -17,6 +17,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, relaxmapBatch, startCli, type BatchCase, type CliResult } from '../helpers/cli.js';
+import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
 
 const BASE = `version: 1
 name: hostile
@@ -747,10 +748,11 @@ print(json.dumps(out))`);
   it('NetCDF of resumed and merged runs equal the reference (xarray identical)', async () => {
     const same = await python<boolean[]>(`
 import json, xarray as xr
+${PY_LOAD_WITHOUT_PROVENANCE}
 ref = ${JSON.stringify(dir('ref'))}
 out = []
 for d in ${JSON.stringify([dir('corrupt-ckpt'), dir('trunc-ckpt'), dir('merged-edited'), dir('debris'), dir('foreign-stale')])}:
-    out.append(all(bool(xr.open_dataset(d + '/' + f).identical(xr.open_dataset(ref + '/' + f))) for f in ['surfaces.nc', 'trajectories.nc']))
+    out.append(all(bool(load(d + '/' + f).identical(load(ref + '/' + f))) for f in ['surfaces.nc', 'trajectories.nc']))
 print(json.dumps(out))`);
     expect(same).toEqual([true, true, true, true, true]);
   });

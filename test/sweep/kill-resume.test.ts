@@ -19,6 +19,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, python, ROOT, startCli, startCliServer, type CliResult, type CliServer } from '../helpers/cli.js';
+import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
 
 const SPEC = `version: 1
 name: kill-resume
@@ -214,9 +215,10 @@ describe('kill -9 at 20 random moments, then an immediate --resume', () => {
     expect(dirs.length).toBe(TRIALS);
     const same = await python<boolean[]>(`
 import json, xarray as xr
+${PY_LOAD_WITHOUT_PROVENANCE}
 ref = ${JSON.stringify(reference)}
-refs = {f: xr.open_dataset(ref + '/' + f) for f in ['surfaces.nc', 'trajectories.nc']}
-print(json.dumps([all(bool(xr.open_dataset(${JSON.stringify(root)} + '/' + d + '/' + f).identical(refs[f])) for f in refs) for d in ${JSON.stringify(dirs)}]))`);
+refs = {f: load(ref + '/' + f) for f in ['surfaces.nc', 'trajectories.nc']}
+print(json.dumps([all(bool(load(${JSON.stringify(root)} + '/' + d + '/' + f).identical(refs[f])) for f in refs) for d in ${JSON.stringify(dirs)}]))`);
     expect(same).toEqual(dirs.map(() => true));
   }, 120_000);
 });
@@ -318,9 +320,10 @@ describe('stop signals: exit 75 within 1 s, checkpoints kept, --resume identical
   it('the NetCDF data of every resumed run are identical to the reference; latencies', async () => {
     const same = await python<boolean[]>(`
 import json, xarray as xr
+${PY_LOAD_WITHOUT_PROVENANCE}
 ref = ${JSON.stringify(reference)}
-refs = {f: xr.open_dataset(ref + '/' + f) for f in ['surfaces.nc', 'trajectories.nc']}
-print(json.dumps([all(bool(xr.open_dataset(d + '/' + f).identical(refs[f])) for f in refs) for d in ${JSON.stringify(resumed)}]))`);
+refs = {f: load(ref + '/' + f) for f in ['surfaces.nc', 'trajectories.nc']}
+print(json.dumps([all(bool(load(d + '/' + f).identical(refs[f])) for f in refs) for d in ${JSON.stringify(resumed)}]))`);
     expect(same).toEqual(resumed.map(() => true));
     expect(resumed.length).toBe(10);
     console.log(`stop signals, exit latency: ${stops.map((s) => `${s.name} ${s.latencyMs.toFixed(0)} ms (${s.kept}/${CHUNKS} kept, load ${s.load.toFixed(1)})`).join('; ')}`);

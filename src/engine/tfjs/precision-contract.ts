@@ -121,6 +121,14 @@ export function enforceContract(
   extra?: number,
 ): ContractOutcome {
   const idx = sampleIndices(count, sampleFraction, extra).filter((i) => !bad.has(i));
+  // samples that landed on routed points (recomputed anyway) are replaced by the first trusted
+  // points not sampled yet, so that every chunk keeps MIN_SAMPLES float32 points checked
+  const want = Math.min(count - bad.size, sampleIndices(count, sampleFraction).length);
+  if (idx.length < want) {
+    const taken = new Set(idx);
+    for (let i = 0; i < count && taken.size < want; i++) if (!bad.has(i) && !taken.has(i)) taken.add(i);
+    idx.splice(0, idx.length, ...[...taken].sort((a, b) => a - b));
+  }
   const ref = chunkViews({ ...out.shape, count: Math.max(1, idx.length) });
   let worst = 0;
   idx.forEach((i, j) => {
