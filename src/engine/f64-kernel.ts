@@ -10,6 +10,7 @@ import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type C
 import type { SymmetricForm } from '../evaluate/symmetric-form.js';
 import { SymmetricModes } from '../evaluate/symmetric-modes.js';
 import { SteadyRefinement } from './steady-refinement.js';
+import { modulus } from '../math/modulus.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -550,12 +551,12 @@ export class F64Kernel {
     const scale = this.initialScale;
     for (let o = 0; o < nObs; o++) {
       let sc = Math.abs(me.steady[o] as number);
-      for (let q = 0; q < me.trajCount; q++) sc += Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
+      for (let q = 0; q < me.trajCount; q++) sc += modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
       scale[o] = 1e-17 * sc;
     }
     for (let q = 0; q < me.trajCount; q++) {
       let needed = false;
-      for (let o = 0; o < nObs && !needed; o++) needed = Math.hypot(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
+      for (let o = 0; o < nObs && !needed; o++) needed = modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
       if (!needed) continue;
       const rate = me.trajRate[q] as number;
       const freq = me.trajFreq[q] as number;

@@ -80,25 +80,47 @@ function samplePoints(job: Job, sample: number): Array<[number, number]> {
   return out;
 }
 
+/** Seconds of kernel time the bulk part of a calibration may take. */
+const CALIBRATION_BULK_S = 0.15;
+
 /**
  * Time the float64 kernel on the real spec: every variant's kernel is built (that is the
- * per-run setup), then a sample of points spread over the grid, corners included, is
- * evaluated twice with the spec's outputs and time grid; the second pass (JIT warm) gives the
- * rate a long run sees.
+ * per-run setup); a sample of points spread over the grid, corners included (the stiffest
+ * point of a sweep is one of them), is evaluated one by one with the spec's outputs and time
+ * grid, which warms the JIT and gives a rough rate; then contiguous blocks at the start, the
+ * middle and the end of every variant are timed the way a run evaluates them. Single points
+ * cost several times a point of a block (per-call set-up, table cursors that a block walks
+ * incrementally), so the bulk rate is what a run sees; the blocks are sized to
+ * CALIBRATION_BULK_S from the rough rate.
  */
 export function calibrate(job: Job, sample = 64): Calibration {
   const t0 = performance.now();
   const kernels = job.grid.variants.map((_, v) => kernelFor(job, v));
   const setup = (performance.now() - t0) / 1000;
   const pts = samplePoints(job, sample);
-  const out = chunkViews(chunkShape(job, 1));
-  let seconds = 0;
+  const one = chunkViews(chunkShape(job, 1));
+  let rough = 0;
   for (let pass = 0; pass < 2; pass++) {
     const t = performance.now();
-    for (const [v, i] of pts) (kernels[v] as ReturnType<typeof kernelFor>).run(i, 1, out);
-    seconds = (performance.now() - t) / 1000;
+    for (const [v, i] of pts) (kernels[v] as ReturnType<typeof kernelFor>).run(i, 1, one);
+    rough = (performance.now() - t) / 1000 / Math.max(1, pts.length);
   }
-  return { perPoint: seconds / Math.max(1, pts.length), sampled: pts.length, setup };
+  const n = job.grid.pointsPerVariant;
+  const variants = job.grid.variants.length;
+  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (3 * variants))));
+  if (len < 8) return { perPoint: rough, sampled: pts.length, setup };
+  const out = chunkViews(chunkShape(job, len));
+  let timed = 0;
+  let count = 0;
+  kernels.forEach((k) => {
+    for (const start of new Set([0, Math.max(0, Math.floor((n - len) / 2)), Math.max(0, n - len)])) {
+      const t = performance.now();
+      k.run(start, len, out);
+      timed += (performance.now() - t) / 1000;
+      count += len;
+    }
+  });
+  return { perPoint: timed / count, sampled: pts.length + count, setup };
 }
 
 export interface Selection {

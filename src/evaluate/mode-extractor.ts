@@ -1,4 +1,5 @@
 import { EigenWorkspace, realEigen, solveEigenvectorSystem } from '../math/real-eigen.js';
+import { modulus } from '../math/modulus.js';
 
 /**
  * Relaxation modes of d rho/dt = G rho (G small, dense, real) excited by rho0:
@@ -143,8 +144,8 @@ export class ModeExtractor {
         // the pair is c x + conj(c x) with c = (y_k - i y_k+1) / 2
         const y1 = y[k] as number;
         const y2 = y[k + 1] as number;
-        sumY += Math.hypot(y1, y2);
-        const exc = 0.5 * Math.hypot(y1, y2);
+        sumY += modulus(y1, y2);
+        const exc = 0.5 * modulus(y1, y2);
         rawRe[k] = wr[k] as number;
         rawRe[k + 1] = wr[k] as number;
         rawIm[k] = b;
@@ -183,7 +184,7 @@ export class ModeExtractor {
     this.trajCount = 0;
     this.steady.fill(0);
     let norm = 0;
-    for (let k = 0; k < n; k++) norm = Math.max(norm, Math.hypot(rawRe[k] as number, rawIm[k] as number));
+    for (let k = 0; k < n; k++) norm = Math.max(norm, modulus(rawRe[k] as number, rawIm[k] as number));
     this.norm = norm;
 
     // sort by real part, descending (stationary modes first, then ascending decay rate)
@@ -233,7 +234,7 @@ export class ModeExtractor {
     const zeroTol = this.zeroTol * norm;
     let dev2 = 0;
     for (let q = 0; q < ng; q++) {
-      if (Math.hypot(grpRe[q] as number, grpIm[q] as number) <= zeroTol) {
+      if (modulus(grpRe[q] as number, grpIm[q] as number) <= zeroTol) {
         for (let o = 0; o < nObs; o++) this.steady[o] = (this.steady[o] as number) + (grpAmp[q * nObs + o] as number);
       } else dev2 += grpExc2[q] as number;
     }
@@ -243,7 +244,7 @@ export class ModeExtractor {
     let m = 0;
     let t = 0;
     for (let q = 0; q < ng; q++) {
-      if (Math.hypot(grpRe[q] as number, grpIm[q] as number) <= zeroTol) continue;
+      if (modulus(grpRe[q] as number, grpIm[q] as number) <= zeroTol) continue;
       // a conjugate pair is one decay rate: keep the member with Im > 0, carrying both amplitudes
       if ((grpIm[q] as number) < 0) continue;
       const pair = (grpIm[q] as number) > 0 ? 2 : 1;
