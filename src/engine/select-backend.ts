@@ -91,9 +91,9 @@ const CALIBRATION_BULK_S = 0.15;
  * middle and the end of every variant are timed the way a run evaluates them. Single points
  * cost several times a point of a block (per-call set-up, table cursors that a block walks
  * incrementally), so the bulk rate is what a run sees; the blocks are sized to
- * CALIBRATION_BULK_S from the rough rate.
+ * CALIBRATION_BULK_S from the rough rate, and to a quarter of `runPoints` (the run's points).
  */
-export function calibrate(job: Job, sample = 64): Calibration {
+export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibration {
   const t0 = performance.now();
   const kernels = job.grid.variants.map((_, v) => kernelFor(job, v));
   const setup = (performance.now() - t0) / 1000;
@@ -107,7 +107,9 @@ export function calibrate(job: Job, sample = 64): Calibration {
   }
   const n = job.grid.pointsPerVariant;
   const variants = job.grid.variants.length;
-  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (3 * variants))));
+  // at most a quarter of the run's own points: a small run is mostly start-up, and a
+  // calibration longer than the work it plans would be the larger cost
+  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (3 * variants)), Math.floor(runPoints / (12 * variants))));
   if (len < 8) return { perPoint: rough, sampled: pts.length, setup };
   const out = chunkViews(chunkShape(job, len));
   let timed = 0;
@@ -218,7 +220,7 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
       candidates.push({ backend: 'tfjs', chosen: false, reason: `no usable tensor backend: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
-  const cal = calibrate(job, perPointPath ? 4 : 64);
+  const cal = calibrate(job, perPointPath ? 4 : 64, points);
   const inline = cal.setup + points * cal.perPoint;
   const pool = cal.setup + POOL_STARTUP_S + (points * cal.perPoint) / threads;
   if (threads > 1 && pool < inline) {
