@@ -129,7 +129,17 @@ function sanitize(r: ChunkResult): number {
 
 function gather(count: number, stride: number, offset: number, inner: number, src: Float64Array): Float64Array {
   const out = new Float64Array(count * inner);
-  for (let p = 0; p < count; p++) out.set(src.subarray(p * stride + offset * inner, p * stride + offset * inner + inner), p * inner);
+  // element loops: a subarray per point would allocate a view per point (a million for a
+  // million-point rate map)
+  const base = offset * inner;
+  if (inner === 1) for (let p = 0; p < count; p++) out[p] = src[p * stride + base] as number;
+  else {
+    for (let p = 0; p < count; p++) {
+      const from = p * stride + base;
+      const to = p * inner;
+      for (let j = 0; j < inner; j++) out[to + j] = src[from + j] as number;
+    }
+  }
   return out;
 }
 
@@ -384,28 +394,55 @@ function writeChunk(
   if (layout.hasModes) put(surfaces, 'eigenrate', r.eigenrates.slice(), nModes);
   put(surfaces, 'flags', Float32Array.from(r.flags), 1);
 
-  // points.csv rows
+  // points.csv rows. Numbers never need quoting; the categorical labels (an initial state
+  // such as singlet(a,b)) may, and are the same for the whole chunk. The parameter columns
+  // are formatted once per grid index (csvParameterText), not once per point.
   const grid = job.grid;
   const v = grid.variants[variant];
   const cat = grid.categorical.map((c) => (c.name === 'thermalization' ? (v?.thermal ?? '') : (grid.initials[v?.initial ?? 0] ?? '')));
-  const idx = new Int32Array(grid.dims.length);
+  const dimText = csvParameterText(job);
+  const parts: string[] = cat.map(csvQuote);
+  const fixed = parts.length;
+  const nDims = grid.dims.length;
   for (let p = 0; p < count; p++) {
+    parts.length = fixed;
     const flat = start + p;
-    for (let d = 0; d < grid.dims.length; d++) idx[d] = Math.floor(flat / (grid.strides[d] as number)) % (grid.dims[d]?.length ?? 1);
-    const row: string[] = [...cat];
-    grid.dims.forEach((d, di) => d.values.forEach((vals) => row.push(num(vals[idx[di] as number] as number))));
+    for (let d = 0; d < nDims; d++) {
+      const text = dimText[d] as readonly string[];
+      if (text.length > 0) parts.push(text[Math.floor(flat / (grid.strides[d] as number)) % text.length] as string);
+    }
     for (let k = 0; k < nObs; k++) {
-      row.push(num(r.rates[p * nObs + k] as number));
-      if (layout.hasModes) row.push(num(r.steady[p * nObs + k] as number));
-      row.push(num(r.boltzmann[p * nObs + k] as number));
+      parts.push(num(r.rates[p * nObs + k] as number));
+      if (layout.hasModes) parts.push(num(r.steady[p * nObs + k] as number));
+      parts.push(num(r.boltzmann[p * nObs + k] as number));
     }
     if (layout.hasModes) {
-      for (let q = 0; q < nModes; q++) row.push(num(r.eigenrates[p * nModes + q] as number));
-      for (let k = 0; k < nObs; k++) for (let q = 0; q < nModes; q++) row.push(num(r.amplitudes[(p * nObs + k) * nModes + q] as number));
+      for (let q = 0; q < nModes; q++) parts.push(num(r.eigenrates[p * nModes + q] as number));
+      for (let k = 0; k < nObs; k++) for (let q = 0; q < nModes; q++) parts.push(num(r.amplitudes[(p * nObs + k) * nModes + q] as number));
     }
-    row.push(String(r.flags[p]));
-    csv.line(row.map((x) => (/[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x)).join(','));
+    parts.push(String(r.flags[p]));
+    csv.line(parts.join(','));
   }
+}
+
+/** A CSV field: quoted when it holds a quote, a comma or a newline. */
+function csvQuote(x: string): string {
+  return /[",\n]/.test(x) ? `"${x.replace(/"/g, '""')}"` : x;
+}
+
+const parameterText = new WeakMap<Job, ReadonlyArray<readonly string[]>>();
+
+/**
+ * Per sweep dimension, per grid index: the CSV text of its parameters' values (several
+ * for a zipped group, comma-joined; empty for a dimension without parameters).
+ */
+function csvParameterText(job: Job): ReadonlyArray<readonly string[]> {
+  let t = parameterText.get(job);
+  if (!t) {
+    t = job.grid.dims.map((d) => (d.values.length === 0 ? [] : Array.from({ length: d.length }, (_, i) => d.values.map((vals) => num(vals[i] as number)).join(','))));
+    parameterText.set(job, t);
+  }
+  return t;
 }
 
 /** The powder averages, whole: sums of w x value, and ratios of averages (enh, ss_over_boltzmann). */
