@@ -80,15 +80,18 @@ function samplePoints(job: Job, sample: number): Array<[number, number]> {
   return out;
 }
 
-/** Seconds of kernel time the bulk part of a calibration may take. */
+/** Seconds of kernel time the bulk part of a calibration may take (both passes). */
 const CALIBRATION_BULK_S = 0.15;
+/** Contiguous blocks per variant in the bulk part of a calibration. */
+const BLOCKS = 8;
 
 /**
  * Time the float64 kernel on the real spec: every variant's kernel is built (that is the
  * per-run setup); a sample of points spread over the grid, corners included (the stiffest
  * point of a sweep is one of them), is evaluated one by one with the spec's outputs and time
- * grid, which warms the JIT and gives a rough rate; then contiguous blocks at the start, the
- * middle and the end of every variant are timed the way a run evaluates them. Single points
+ * grid, which warms the JIT and gives a rough rate; then BLOCKS contiguous blocks spread
+ * evenly over every variant (first and last included) are timed the way a run evaluates
+ * them, twice, the faster pass counting. Single points
  * cost several times a point of a block (per-call set-up, table cursors that a block walks
  * incrementally), so the bulk rate is what a run sees; the blocks are sized to
  * CALIBRATION_BULK_S from the rough rate, and to a quarter of `runPoints` (the run's points).
@@ -107,22 +110,30 @@ export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibrat
   }
   const n = job.grid.pointsPerVariant;
   const variants = job.grid.variants.length;
-  // at most a quarter of the run's own points: a small run is mostly start-up, and a
-  // calibration longer than the work it plans would be the larger cost
-  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (3 * variants)), Math.floor(runPoints / (12 * variants))));
+  // at most a quarter of the run's own points (two passes over BLOCKS blocks per variant): a small
+  // run is mostly start-up, and a calibration longer than the work it plans would be the larger cost
+  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (2 * BLOCKS * variants)), Math.floor(runPoints / (8 * BLOCKS * variants))));
   if (len < 8) return { perPoint: rough, sampled: pts.length, setup };
   const out = chunkViews(chunkShape(job, len));
-  let timed = 0;
+  // evenly spread over the variant, first and last block included (costs vary over the grid)
+  const starts = [...new Set(Array.from({ length: BLOCKS }, (_, b) => Math.round((b * Math.max(0, n - len)) / (BLOCKS - 1))))];
+  // two passes, the faster one: the first may still pay for the JIT optimising the block loop
+  let best = Infinity;
   let count = 0;
-  kernels.forEach((k) => {
-    for (const start of new Set([0, Math.max(0, Math.floor((n - len) / 2)), Math.max(0, n - len)])) {
-      const t = performance.now();
-      k.run(start, len, out);
-      timed += (performance.now() - t) / 1000;
-      count += len;
+  for (let pass = 0; pass < 2; pass++) {
+    let timed = 0;
+    count = 0;
+    for (const k of kernels) {
+      for (const start of starts) {
+        const t = performance.now();
+        k.run(start, len, out);
+        timed += (performance.now() - t) / 1000;
+        count += len;
+      }
     }
-  });
-  return { perPoint: timed / count, sampled: pts.length + count, setup };
+    best = Math.min(best, timed / count);
+  }
+  return { perPoint: best, sampled: pts.length + 2 * count, setup };
 }
 
 export interface Selection {
