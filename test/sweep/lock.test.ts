@@ -59,6 +59,16 @@ async function zombie(): Promise<{ pid: number; start: number; cleanup: () => vo
   const parent = spawn('bash', ['-c', 'sleep 60 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const pid = await new Promise<number>((ok) => parent.stdout.once('data', (d: Buffer) => ok(Number(d.toString().trim()))));
   const start = (procStat(pid) as { start: number }).start;
+  // kill the child only once bash has exec'd into sleep, which never reaps it: a bash still
+  // running would reap it at once (under load the exec can come after the echo by a while)
+  const comm = (): string => {
+    try {
+      return readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  for (let i = 0; i < 500 && comm() !== 'sleep'; i++) await new Promise((ok) => setTimeout(ok, 10));
   process.kill(pid, 'SIGKILL');
   for (let i = 0; i < 100 && procStat(pid)?.state !== 'Z'; i++) await new Promise((ok) => setTimeout(ok, 10));
   return { pid, start, cleanup: () => parent.kill('SIGKILL') };
