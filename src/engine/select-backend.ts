@@ -6,6 +6,7 @@ import { InlineBackend } from './inline-backend.js';
 import { chunkShape, kernelFor, type Job } from './job.js';
 import { WorkerBackend, type WorkerBackendOptions } from './worker-backend.js';
 import { HybridBackend } from './hybrid-backend.js';
+import type { AdapterInfo } from './tfjs/load-tfjs.js';
 
 export type BackendChoice = 'auto' | 'workers' | 'inline' | 'hybrid' | 'tfjs';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'workers', 'inline', 'hybrid', 'tfjs'];
@@ -33,14 +34,7 @@ export interface Candidate {
 }
 
 /** The WebGPU adapter a selection saw (chosen or passed over). */
-export interface AdapterRecord {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly description: string;
-  readonly device: string;
-  readonly fallback: boolean;
-  readonly cpu: boolean;
-}
+export type AdapterRecord = AdapterInfo;
 
 export interface Calibration {
   /** Seconds per point of the float64 kernel, single thread, on a sample of the real grid. */

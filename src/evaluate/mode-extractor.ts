@@ -175,6 +175,28 @@ export class ModeExtractor {
   }
 
   /**
+   * Raw real modes of one symmetric eigen-decomposition of n x n (symmetric-eigen.ts): its
+   * eigenvalues `lambda`, and `probes` whose rows 0..nObs-1 hold U^T of the (weighted)
+   * observables and row nObs U^T of the (weighted) initial deviation. Written from raw index
+   * `at`; returns the index after the last.
+   */
+  addSymmetricModes(lambda: Float64Array, probes: Float64Array, n: number, at: number): number {
+    const { nObs, rawRe, rawIm, rawExc, rawAmp, rawAmpIm } = this;
+    let k = at;
+    for (let q = 0; q < n; q++, k++) {
+      const c = probes[nObs * n + q] as number;
+      rawRe[k] = lambda[q] as number;
+      rawIm[k] = 0;
+      rawExc[k] = Math.abs(c);
+      for (let o = 0; o < nObs; o++) {
+        rawAmp[k * nObs + o] = (probes[o * n + q] as number) * c;
+        rawAmpIm[k * nObs + o] = 0;
+      }
+    }
+    return k;
+  }
+
+  /**
    * Group, classify and report the first n raw modes (see the class comment); stateNorm is the
    * norm of the initial state in the metric of the excitations.
    */

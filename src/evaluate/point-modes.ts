@@ -131,16 +131,7 @@ export function plainModesAt(g: Float64Array, r: number, rho0: Float64Array, ref
   }
   const lambda = new Float64Array(r);
   if (!symmetricEigen(a, r, new SymmetricWorkspace(r), lambda, probes, nObs + 1)) return false;
-  for (let k = 0; k < r; k++) {
-    const c = probes[nObs * r + k] as number;
-    me.rawRe[k] = lambda[k] as number;
-    me.rawIm[k] = 0;
-    me.rawExc[k] = Math.abs(c);
-    for (let o = 0; o < nObs; o++) {
-      me.rawAmp[k * nObs + o] = (probes[o * r + k] as number) * c;
-      me.rawAmpIm[k * nObs + o] = 0;
-    }
-  }
+  me.addSymmetricModes(lambda, probes, r, 0);
   me.growth = 1;
   me.oscillating = false;
   me.finish(r, Math.sqrt(norm2));

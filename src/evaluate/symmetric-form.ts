@@ -5,6 +5,7 @@ import { rowSupport } from '../physics/term-columns.js';
 import type { Problem } from './problem.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
 import { balancedFactors, isDetailedBalance, type ThermalModel } from '../physics/thermalization.js';
+import { mulberry32 } from '../math/mulberry32.js';
 
 /**
  * The reduced problem a symmetric form is built from (engine/compiled-problem.ts's
@@ -121,18 +122,6 @@ function maxAbsOf(a: Float64Array): number {
   let m = 0;
   for (const x of a) m = Math.max(m, Math.abs(x));
   return m;
-}
-
-/** A deterministic pseudo-random sequence in [0, 1) (checks must not depend on Math.random). */
-function sequence(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -535,7 +524,7 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
  */
 function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms, thermal: ThermalModel): string | undefined {
   const r = form.r;
-  const rnd = sequence(7);
+  const rnd = mulberry32(7);
   const full = new Float64Array(r * r);
   const coef = new Float64Array(form.nCoef);
   const es = model.eigen;

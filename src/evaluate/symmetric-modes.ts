@@ -131,17 +131,7 @@ export class SymmetricModes {
       for (let i = 0; i < nb; i++) probes[nObs * nb + i] = ((rho0[b0 + i] as number) - (ref[b0 + i] as number)) / (w[b0 + i] as number);
       const a = packed.subarray(this.blockOffset[b] as number, (this.blockOffset[b] as number) + nb * nb);
       if (!(this.wasm ? this.wasm.solve(a, nb, lambda, probes, nObs + 1) : symmetricEigen(a, nb, ws, lambda, probes, nObs + 1))) return false;
-      for (let q = 0; q < nb; q++) {
-        const c = probes[nObs * nb + q] as number;
-        me.rawRe[k] = lambda[q] as number;
-        me.rawIm[k] = 0;
-        me.rawExc[k] = Math.abs(c);
-        for (let o = 0; o < nObs; o++) {
-          me.rawAmp[k * nObs + o] = (probes[o * nb + q] as number) * c;
-          me.rawAmpIm[k * nObs + o] = 0;
-        }
-        k++;
-      }
+      k = me.addSymmetricModes(lambda, probes, nb, k);
     }
     me.growth = 1;
     me.oscillating = false;

@@ -11,16 +11,12 @@ import {
   rightMultiplication,
 } from '../../src/liouville/superoperators.js';
 import { SpinSystem } from '../../src/spin/spin-system.js';
+import { mulberry32 } from '../../src/math/mulberry32.js';
 
+/** Uniform in [-0.5, 0.5). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = mulberry32(seed);
+  return () => next() - 0.5;
 }
 
 function randomMatrix(n: number, r: () => number): CMatrix {

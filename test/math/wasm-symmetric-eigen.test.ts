@@ -9,17 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { WasmSymmetricEigen } from '../../src/math/wasm-symmetric-eigen.js';
 import { SYMMETRIC_EIGEN_WASM_SOURCE_SHA256 } from '../../src/math/wasm-symmetric-eigen-binary.js';
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/math/mulberry32.js';
 
 describe('WebAssembly symmetric eigen-decomposition with probes', () => {
   it('the embedded binary was built from the current source (npm run build:wasm)', () => {

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, python, ROOT, startCli, startCliServer, type CliResult, type CliServer } from '../helpers/cli.js';
 import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
+import { mulberry32 } from '../../src/math/mulberry32.js';
 
 const SPEC = `version: 1
 name: kill-resume
@@ -56,14 +57,6 @@ const runArgs = (out: string, backend = 'inline'): string[] => ['run', spec, '--
 
 /** Reproducible randomness (the seed is in every failure message). */
 const SEED = Number(process.env.RELAXMAP_KILL_SEED ?? Date.now() % 1_000_000);
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(SEED);
 
 const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));

@@ -10,22 +10,15 @@ import type { Tensor3D } from '@tensorflow/tfjs';
 import type { Tf } from '../tfjs/load-tfjs.js';
 import { INV_FACT_F32, MAX_SQUARINGS, THETA9 } from './fused-constants.js';
 import { webgpuBackendOf } from './webgpu-program.js';
-
-function lit(x: number): string {
-  const v = Math.fround(x);
-  if (v === 0) return '0.0';
-  let s = v.toPrecision(9);
-  if (!/[.e]/.test(s)) s += '.0';
-  return s;
-}
+import { wgslLiteral } from './wgsl-literal.js';
 
 function expmWgsl(r: number, minusOne: boolean): string {
   const nn = r * r;
   return `
 const R: u32 = ${r}u;
 const NN: u32 = ${nn}u;
-const INV_THETA: f32 = ${lit(1 / THETA9)};
-${INV_FACT_F32.map((c, k) => `const IF${k}: f32 = ${lit(c)};`).join('\n')}
+const INV_THETA: f32 = ${wgslLiteral(1 / THETA9)};
+${INV_FACT_F32.map((c, k) => `const IF${k}: f32 = ${wgslLiteral(c)};`).join('\n')}
 var<private> X: array<f32, ${nn}>;
 var<private> X2: array<f32, ${nn}>;
 var<private> X3: array<f32, ${nn}>;

@@ -25,6 +25,7 @@
  */
 import { F32_U, INV_FACT_F32, MAX_SQUARINGS, RATE_ULPS, SALT_G, SALT_RHO, STATUS_NONFINITE, THETA9 } from './fused-constants.js';
 import { H, HEADER_SLOTS, PARM } from './fused-pack.js';
+import { wgslLiteral } from './wgsl-literal.js';
 
 export type FusedLayout =
   | { readonly kind: 'thread'; readonly workgroup: number }
@@ -76,15 +77,6 @@ export function workgroupsFor(layout: FusedLayout, count: number): number {
 export function shapeKey(s: FusedShape): string {
   const l = s.layout.kind === 'thread' ? `t${s.layout.workgroup}` : `g${s.layout.threadsPerPoint}x${s.layout.pointsPerGroup}`;
   return `relaxmapFused_r${s.r}_o${s.nObs}_d${s.nDims}_m${s.m}_${l}`;
-}
-
-/** A float32 value as a WGSL literal that parses back to the same float32. */
-function lit(x: number): string {
-  const v = Math.fround(x);
-  if (v === 0) return '0.0';
-  let s = v.toPrecision(9);
-  if (!/[.e]/.test(s)) s += '.0';
-  return s;
 }
 
 /**
@@ -155,11 +147,11 @@ const TP: u32 = ${tp}u;
 const PPG: u32 = ${ppg}u;
 const WSIZE: u32 = ${wsize}u;
 const NSCAL: u32 = ${nScal}u;
-const RATE_EPS: f32 = ${lit(RATE_ULPS * F32_U)};
-const INV_THETA: f32 = ${lit(1 / THETA9)};
+const RATE_EPS: f32 = ${wgslLiteral(RATE_ULPS * F32_U)};
+const INV_THETA: f32 = ${wgslLiteral(1 / THETA9)};
 const MAXSQ: i32 = ${MAX_SQUARINGS};
 const HEADER: u32 = ${HEADER_SLOTS}u;
-${INV_FACT_F32.map((c, k) => `const IF${k}: f32 = ${lit(c)};`).join('\n')}
+${INV_FACT_F32.map((c, k) => `const IF${k}: f32 = ${wgslLiteral(c)};`).join('\n')}
 const sG: u32 = ${S.G}u; const sAB: u32 = ${S.AB}u; const sX: u32 = ${S.X}u; const sX2: u32 = ${S.X2}u;
 const sX3: u32 = ${S.X3}u; const sAC: u32 = ${S.AC}u; const sTM: u32 = ${S.TM}u; const sD: u32 = ${S.D}u;
 const sST: u32 = ${S.ST}u; const sL: u32 = ${S.L}u; const sLN: u32 = ${S.LN}u; const sRH: u32 = ${S.RH}u;
@@ -477,7 +469,7 @@ fn rm_point(flat: u32, p: u32, count: u32, live: bool) {
     let eAt = count * (NOBS + NOBS * nT);
     let bad = (rm_get(PS) & 1u) != 0u;
     if (bad) { result[eAt + p] = uniforms.INFINITY; } else { result[eAt + p] = est; }
-    result[eAt + count + p] = select(0.0, ${lit(STATUS_NONFINITE)}, bad);
+    result[eAt + count + p] = select(0.0, ${wgslLiteral(STATUS_NONFINITE)}, bad);
   }
 }
 
