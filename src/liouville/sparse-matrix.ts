@@ -73,21 +73,31 @@ export class SparseMatrix {
 
   /** Q^T M Q for Q with orthonormal columns (n x r, row-major): the reduced block. */
   project(q: Float64Array, r: number): Float64Array {
-    const n = this.n;
-    const mq = new Float64Array(n * r);
-    for (let i = 0; i < n; i++) {
+    // Q's non-zeros by row: reduced bases of basis-aligned systems are nearly coordinate
+    // vectors (an electron and three 1H: 42 non-zeros of 256 x 28), so rows of M Q are formed
+    // only where Q^T needs them and only from Q's non-zeros. Every skipped term is an exact
+    // zero and the surviving ones are summed in the dense loops' order: the same block.
+    const rows = rowNonZeros(q, r);
+    const out = new Float64Array(r * r);
+    const mq = new Float64Array(r);
+    const { start, col: qc, val: qv } = rows;
+    for (let i = 0; i < this.n; i++) {
+      const a0 = start[i] as number;
+      const a1 = start[i + 1] as number;
+      if (a0 === a1) continue;
+      mq.fill(0);
       for (let p = this.rowPtr[i] as number; p < (this.rowPtr[i + 1] as number); p++) {
         const j = this.col[p] as number;
         const v = this.val[p] as number;
-        for (let c = 0; c < r; c++) mq[i * r + c] = (mq[i * r + c] as number) + v * (q[j * r + c] as number);
+        for (let z = start[j] as number; z < (start[j + 1] as number); z++) {
+          const c = qc[z] as number;
+          mq[c] = (mq[c] as number) + v * (qv[z] as number);
+        }
       }
-    }
-    const out = new Float64Array(r * r);
-    for (let i = 0; i < n; i++) {
-      for (let a = 0; a < r; a++) {
-        const qa = q[i * r + a] as number;
-        if (qa === 0) continue;
-        for (let c = 0; c < r; c++) out[a * r + c] = (out[a * r + c] as number) + qa * (mq[i * r + c] as number);
+      for (let z = a0; z < a1; z++) {
+        const a = qc[z] as number;
+        const qa = qv[z] as number;
+        for (let c = 0; c < r; c++) out[a * r + c] = (out[a * r + c] as number) + qa * (mq[c] as number);
       }
     }
     return out;
@@ -143,4 +153,23 @@ export function sparseSum(terms: ReadonlyArray<readonly [number, SparseMatrix]>,
   const dense = new Float64Array(n * n);
   for (const [w, m] of terms) m.addScaledTo(dense, w);
   return SparseMatrix.fromDense(dense, n, dropTol);
+}
+
+/** Non-zeros of a row-major n x r matrix by row (CSR). */
+function rowNonZeros(q: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
+  const n = r === 0 ? 0 : q.length / r;
+  const start = new Int32Array(n + 1);
+  const col: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < r; c++) {
+      const x = q[i * r + c] as number;
+      if (x !== 0) {
+        col.push(c);
+        val.push(x);
+      }
+    }
+    start[i + 1] = col.length;
+  }
+  return { start, col: Int32Array.from(col), val: Float64Array.from(val) };
 }

@@ -199,10 +199,35 @@ export interface EigenComponent {
  * Split A into eigenoperator components: A = sum_sigma A_sigma with [H0, A_sigma] = w_sigma A_sigma,
  * grouping the matrix elements <i|A|j> of the eigenbasis by transition signature.
  */
+/** Whether v is exactly the identity (diagonal H0 parts keep the product basis exactly). */
+const identityBasis = new WeakMap<CMatrix, boolean>();
+
+function isIdentity(v: CMatrix): boolean {
+  let hit = identityBasis.get(v);
+  if (hit === undefined) {
+    const n = v.rows;
+    hit = true;
+    for (let i = 0; i < n && hit; i++) {
+      for (let j = 0; j < n; j++) {
+        if ((v.re[i * n + j] as number) !== (i === j ? 1 : 0) || (v.im[i * n + j] as number) !== 0) {
+          hit = false;
+          break;
+        }
+      }
+    }
+    identityBasis.set(v, hit);
+  }
+  return hit;
+}
+
 export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): EigenComponent[] {
   const n = es.dim;
   const v = es.vectors;
-  const at = mul(adjoint(v), mul(a, v));
+  // in the product basis (every H0 part diagonal: Zeeman terms, secular J) the two changes of
+  // basis are multiplications by an exact identity, which change no bit: skip them (they were
+  // a tenth of a sweep's set-up for an electron and three 1H)
+  const plain = isIdentity(v);
+  const at = plain ? a : mul(adjoint(v), mul(a, v));
   const big = Math.max(maxAbs(at), 1e-300);
   const groups: { signature: Float64Array; mask: CMatrix }[] = [];
   for (let i = 0; i < n; i++) {
@@ -220,6 +245,7 @@ export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): Eige
       g.mask.im[i * n + j] = im;
     }
   }
+  if (plain) return groups.map((g) => ({ signature: g.signature, operator: g.mask }));
   const vDag = adjoint(v);
   return groups.map((g) => ({ signature: g.signature, operator: mul(v, mul(g.mask, vDag)) }));
 }

@@ -282,7 +282,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     };
     for (const pair of pairs) {
       const aComps = decompose(eigen, pair.a);
-      const bComps = decompose(eigen, pair.b);
+      const bComps = pair.b === pair.a ? aComps : decompose(eigen, pair.b);
       for (const bc of bComps) {
         const ac = aComps.find((x) => signaturesEqual(eigen, x.signature, bc.signature));
         if (!ac) continue; // secular approximation: only components of equal frequency correlate
@@ -313,25 +313,30 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
     }
     const v = eigen.vectors;
     const d = system.dim;
-    for (let i = 0; i < d; i++) {
-      // |v_i><v_i| in the real basis
-      const proj = new Float64Array(basis.size);
-      basis.operators.forEach((op, a) => {
-        let s = 0;
-        for (const e of op.entries) {
-          // Tr(B P) = sum B_jk P_kj, P_kj = v_k conj(v_j)
-          const vkr = v.re[e.j * d + i] as number;
-          const vki = v.im[e.j * d + i] as number;
+    // |v_i><v_i| in the real basis: Tr(B P_i) = sum B_jk v_k,i conj(v_j,i). Only eigenvectors
+    // with a non-zero entry in both rows of an element contribute (in the product basis one
+    // per diagonal element), so the loop visits those alone.
+    const nonZero: number[][] = Array.from({ length: d }, (_, row) => {
+      const cols: number[] = [];
+      for (let i = 0; i < d; i++) if ((v.re[row * d + i] as number) !== 0 || (v.im[row * d + i] as number) !== 0) cols.push(i);
+      return cols;
+    });
+    for (let i = 0; i < d; i++) projectors.push(new Float64Array(basis.size));
+    basis.operators.forEach((op, a) => {
+      for (const e of op.entries) {
+        for (const i of nonZero[e.j] as number[]) {
           const vjr = v.re[e.i * d + i] as number;
           const vji = v.im[e.i * d + i] as number;
+          if (vjr === 0 && vji === 0) continue;
+          const vkr = v.re[e.j * d + i] as number;
+          const vki = v.im[e.j * d + i] as number;
           const pr = vkr * vjr + vki * vji;
           const pi = vki * vjr - vkr * vji;
-          s += e.re * pr - e.im * pi;
+          const proj = projectors[i] as Float64Array;
+          proj[a] = (proj[a] as number) + (e.re * pr - e.im * pi);
         }
-        proj[a] = s;
-      });
-      projectors.push(proj);
-    }
+      }
+    });
   }
 
   // coherent terms: one strength entry each (the coefficient h_m(p)), after the relaxation terms
