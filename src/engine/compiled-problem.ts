@@ -65,6 +65,12 @@ export function compileProblem(problem: Problem): CompiledProblem {
   const rateWeights = new Float64Array(nTerms * nObs);
   // the columns on Q's and the observables' supports suffice (term-columns.ts)
   const matrices = hasColumnSources(model) ? termColumns(model, observables.map((o) => o.traceless), reduction) : compact.map((t) => t.matrix);
+  // (O'|O') once per observable
+  const norms = observables.map((o) => {
+    let den = 0;
+    for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
+    return den;
+  });
   compact.forEach((t, k) => {
     const m = matrices[k] as SparseMatrix;
     termMatrices.set(m.project(q, r), k * r * r);
@@ -73,8 +79,7 @@ export function compileProblem(problem: Problem): CompiledProblem {
     observables.forEach((o, j) => {
       // (O'|A|O') = 0 for antisymmetric A: exactly, not as round-off of a 1e9 s^-1 matrix
       if (t.coefficient.part === 'coherent') return;
-      let den = 0;
-      for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
+      const den = norms[j] as number;
       rateWeights[k * nObs + j] = den === 0 ? 0 : m.bilinear(o.traceless, o.traceless) / den;
     });
   });

@@ -89,23 +89,63 @@ export interface SymmetricFormResult {
   readonly why: string;
 }
 
-/** Row-major r x r product a^T b c for square matrices. */
-function congruence(v: Float64Array, t: Float64Array, r: number, tmp: Float64Array, out: Float64Array): void {
-  // tmp = t v ; out = v^T tmp
+/** Non-zero columns of each row of a row-major r x r matrix (CSR). */
+function rowsOf(a: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
+  const start = new Int32Array(r + 1);
+  let nnz = 0;
+  for (let e = 0; e < r * r; e++) if ((a[e] as number) !== 0) nnz++;
+  const col = new Int32Array(nnz);
+  const val = new Float64Array(nnz);
+  let z = 0;
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < r; j++) {
+      const x = a[i * r + j] as number;
+      if (x !== 0) {
+        col[z] = j;
+        val[z] = x;
+        z++;
+      }
+    }
+    start[i + 1] = z;
+  }
+  return { start, col, val };
+}
+
+type Rows = ReturnType<typeof rowsOf>;
+
+/**
+ * out = V^T T V (row-major r x r), with V given by its rows' non-zeros. Term matrices and the
+ * mean-energy rotation are sparse (an electron and three 1H: ~24 of 784 entries per term, 304
+ * in V); every product is formed from non-zeros only, each sum in the order of the dense
+ * loops (skipped terms are exact zeros), so the result is the dense product's.
+ */
+function congruence(vRows: Rows, t: Float64Array, r: number, tmp: Float64Array, out: Float64Array): void {
+  const { start, col, val } = vRows;
+  // tmp = T V
   tmp.fill(0);
   for (let i = 0; i < r; i++) {
     for (let k = 0; k < r; k++) {
       const x = t[i * r + k] as number;
       if (x === 0) continue;
-      for (let j = 0; j < r; j++) tmp[i * r + j] = (tmp[i * r + j] as number) + x * (v[k * r + j] as number);
+      for (let z = start[k] as number; z < (start[k + 1] as number); z++) {
+        const j = col[z] as number;
+        tmp[i * r + j] = (tmp[i * r + j] as number) + x * (val[z] as number);
+      }
     }
   }
+  // out = V^T tmp: row k of V scatters v_ki tmp[k][.] into out[i][.], over tmp's non-zeros
   out.fill(0);
   for (let k = 0; k < r; k++) {
-    for (let i = 0; i < r; i++) {
-      const x = v[k * r + i] as number;
-      if (x === 0) continue;
-      for (let j = 0; j < r; j++) out[i * r + j] = (out[i * r + j] as number) + x * (tmp[k * r + j] as number);
+    const z0 = start[k] as number;
+    const z1 = start[k + 1] as number;
+    if (z0 === z1) continue;
+    for (let j = 0; j < r; j++) {
+      const y = tmp[k * r + j] as number;
+      if (y === 0) continue;
+      for (let z = z0; z < z1; z++) {
+        const i = col[z] as number;
+        out[i * r + j] = (out[i * r + j] as number) + (val[z] as number) * y;
+      }
     }
   }
 }
@@ -120,7 +160,7 @@ function vtx(v: Float64Array, x: Float64Array, r: number, out: Float64Array, off
 
 function maxAbsOf(a: Float64Array): number {
   let m = 0;
-  for (const x of a) m = Math.max(m, Math.abs(x));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
   return m;
 }
 
@@ -299,8 +339,9 @@ function gradedTerms(model: GeneratorModel, problem: Problem, cp: ReducedTerms):
   const rot = new Float64Array(cp.nTerms * r * r);
   const tmp = new Float64Array(r * r);
   const out = new Float64Array(r * r);
+  const vRows = rowsOf(mb.v, r);
   for (let k = 0; k < cp.nTerms; k++) {
-    congruence(mb.v, cp.termMatrices.subarray(k * r * r, (k + 1) * r * r), r, tmp, out);
+    congruence(vRows, cp.termMatrices.subarray(k * r * r, (k + 1) * r * r), r, tmp, out);
     rot.set(out, k * r * r);
   }
   const res = { ...mb, rot };
@@ -590,7 +631,7 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
     // G' = V^T G V in form coordinates, then W^-1 G' W
     const tmp = new Float64Array(r * r);
     const gf = new Float64Array(r * r);
-    congruence(form.v, g, r, tmp, gf);
+    congruence(rowsOf(form.v, r), g, r, tmp, gf);
     const w = new Float64Array(r);
     for (let j = 0; j < r; j++) {
       if (form.route === 'plain') w[j] = 1;

@@ -30,7 +30,11 @@ export class SymmetricModes {
   /** The reference state of the last evaluate (form coordinates). */
   readonly ref: Float64Array;
   private readonly packed: Float64Array;
-  private readonly packedElem: Int32Array;
+  /** Pieces grouped by their element of `packed` (stable: each element's sum keeps the pieces' order). */
+  private readonly elem: Int32Array;
+  private readonly elemStart: Int32Array;
+  private readonly sortedCoef: Int32Array;
+  private readonly sortedVal: Float64Array;
   private readonly blockOffset: Int32Array;
   private readonly ws: SymmetricWorkspace;
   private readonly lambda: Float64Array;
@@ -62,7 +66,7 @@ export class SymmetricModes {
     this.packed = this.wasm ? this.wasm.alloc(total) : new Float64Array(total);
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
-    this.packedElem = Int32Array.from(form.pieceElem, (e) => {
+    const packedElem = Int32Array.from(form.pieceElem, (e) => {
       const i = Math.floor(e / r);
       const j = e % r;
       const b = blockOf[i] as number;
@@ -71,6 +75,23 @@ export class SymmetricModes {
       const nb = (form.blocks[b + 1] as number) - b0;
       return (this.blockOffset[b] as number) + (i - b0) * nb + (j - b0);
     });
+    // each element is then one running sum in registers instead of a load and a store per
+    // piece (1,452 pieces on 406 elements for an electron and three 1H)
+    const order = Array.from(packedElem.keys()).sort((a, b) => (packedElem[a] as number) - (packedElem[b] as number) || a - b);
+    const elems: number[] = [];
+    const starts: number[] = [];
+    order.forEach((z, k) => {
+      const e = packedElem[z] as number;
+      if (elems.length === 0 || elems[elems.length - 1] !== e) {
+        elems.push(e);
+        starts.push(k);
+      }
+    });
+    starts.push(order.length);
+    this.elem = Int32Array.from(elems);
+    this.elemStart = Int32Array.from(starts);
+    this.sortedCoef = Int32Array.from(order, (z) => form.pieceCoef[z] as number);
+    this.sortedVal = Float64Array.from(order, (z) => form.pieceVal[z] as number);
     this.ws = new SymmetricWorkspace(maxB);
     this.lambda = this.wasm ? this.wasm.alloc(maxB) : new Float64Array(maxB);
     this.probes = this.wasm ? this.wasm.alloc((nObs + 1) * maxB) : new Float64Array((nObs + 1) * maxB);
@@ -80,14 +101,14 @@ export class SymmetricModes {
 
   /** Raw modes of the current inputs into `me` (then me.finish); false on non-finite input or no convergence. */
   evaluate(me: ModeExtractor): boolean {
-    const { form, nObs, coef, packed, packedElem, w, ref, rho0, pops } = this;
+    const { form, nObs, coef, packed, w, ref, rho0, pops } = this;
     const r = form.r;
     packed.fill(0);
-    const pc = form.pieceCoef;
-    const pv = form.pieceVal;
-    for (let z = 0; z < pv.length; z++) {
-      const e = packedElem[z] as number;
-      packed[e] = (packed[e] as number) + (coef[pc[z] as number] as number) * (pv[z] as number);
+    const { elem, elemStart, sortedCoef, sortedVal } = this;
+    for (let q = 0; q < elem.length; q++) {
+      let x = 0;
+      for (let z = elemStart[q] as number; z < (elemStart[q + 1] as number); z++) x += (coef[sortedCoef[z] as number] as number) * (sortedVal[z] as number);
+      packed[elem[q] as number] = x;
     }
     // weights (p_a p_b)^(1/4) per mean-energy class; reference state
     if (form.route === 'weighted') {
