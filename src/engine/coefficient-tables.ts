@@ -185,19 +185,26 @@ export class CoefficientTables {
     for (const f of options.balanced ?? []) {
       if (this.balancedIndex[3 * f] !== -1) continue;
       const fdeps = frequencyDeps(model, f);
+      // the three factors of an argument come from one call: tabulated together, stored apart
+      let parts: Float64Array[] | undefined;
       for (let part = 0; part < 3; part++) {
         this.balancedIndex[3 * f + part] = add(`bal${part}|${f}`, () =>
           tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
-            const w = frequencyBatch(model, f, b);
-            const temps = b.columns[TEMPERATURE];
-            const out = new Float64Array(b.size);
-            const three = new Float64Array(3);
-            for (let i = 0; i < b.size; i++) {
-              const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
-              balancedFactors(thermal, betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)), three);
-              out[i] = three[part] as number;
+            if (!parts) {
+              const w = frequencyBatch(model, f, b);
+              const temps = b.columns[TEMPERATURE];
+              parts = [new Float64Array(b.size), new Float64Array(b.size), new Float64Array(b.size)];
+              const [p0, p1, p2] = parts as [Float64Array, Float64Array, Float64Array];
+              const three = new Float64Array(3);
+              for (let i = 0; i < b.size; i++) {
+                const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+                balancedFactors(thermal, betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)), three);
+                p0[i] = three[0] as number;
+                p1[i] = three[1] as number;
+                p2[i] = three[2] as number;
+              }
             }
-            return out;
+            return parts[part] as Float64Array;
           }, 1, batches),
         );
       }

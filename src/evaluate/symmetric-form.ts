@@ -349,13 +349,19 @@ function gradedTerms(model: GeneratorModel, problem: Problem, cp: ReducedTerms):
   return res;
 }
 
+/**
+ * The weighted form's pieces, classes and blocks depend on the term matrices and the
+ * mean-energy classes alone, not on which detailed-balance model supplies f(x) (that enters
+ * through the coefficients), so they are built once per compiled problem and every weighted
+ * variant only runs its own numerical check.
+ */
+const weightedForms = new WeakMap<ReducedTerms, { problem: Problem; result: SymmetricFormResult }>();
+
 /** Build the symmetric form of one variant, or say why the general route is needed. */
 export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: ReducedTerms, thermal: ThermalModel): SymmetricFormResult {
   const none = (why: string): SymmetricFormResult => ({ form: undefined, why });
   const es = model.eigen;
   if (model.path !== 'fixed-basis' || !es) return none('per-point generator');
-  const r = cp.r;
-  const nTerms = cp.nTerms;
   if (model.compact.some((t) => t.coefficient.part !== 'dc' && t.coefficient.part !== 'thermal')) return none('terms other than relaxation (dc, thermal) are present');
   const plain = thermal === 'semiclassical' || thermal === 'inhomogeneous';
   if (!plain && !isDetailedBalance(thermal)) return none(`the ${thermal} model does not satisfy detailed balance`);
@@ -363,6 +369,34 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
   // which the weighted assembly (the model's own f(x)) does not know; on the general route the
   // two Lindblad models then also stay bit-identical for t1t2 relaxation, as documented
   if (!plain && model.compact.some((t) => t.coefficient.normalised)) return none('normalised (t1t2) thermal factors');
+  let built: SymmetricFormResult;
+  if (plain) built = formStructure(model, problem, cp, thermal);
+  else {
+    const hit = weightedForms.get(cp);
+    if (hit && hit.problem === problem) built = hit.result;
+    else {
+      built = formStructure(model, problem, cp, thermal);
+      weightedForms.set(cp, { problem, result: built });
+    }
+  }
+  if (!built.form) return built;
+  const why = plain
+    ? `${thermal}: the double commutator is symmetric in the operator basis`
+    : `${thermal}: detailed balance, symmetrized with Boltzmann weights in mean-energy coordinates`;
+  const form: SymmetricForm = { ...built.form, reference: thermal === 'semiclassical' ? 'identity' : 'boltzmann', why };
+  const check = verifyForm(form, model, cp, thermal);
+  if (check) return none(check);
+  return { form, why };
+}
+
+/** Pieces, classes and blocks of the form (the route given by the model), before its numerical check. */
+function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms, thermal: ThermalModel): SymmetricFormResult {
+  const none = (why: string): SymmetricFormResult => ({ form: undefined, why });
+  const es = model.eigen;
+  if (!es) return none('per-point generator');
+  const r = cp.r;
+  const nTerms = cp.nTerms;
+  const plain = thermal === 'semiclassical' || thermal === 'inhomogeneous';
   const termMax = Array.from({ length: nTerms }, (_, k) => maxAbsOf(cp.termMatrices.subarray(k * r * r, (k + 1) * r * r)));
 
   const coefs: number[] = [];
@@ -553,8 +587,6 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
       ? `${thermal}: the double commutator is symmetric in the operator basis`
       : `${thermal}: detailed balance, symmetrized with Boltzmann weights in mean-energy coordinates`,
   };
-  const check = verifyForm(form, model, cp, thermal);
-  if (check) return none(check);
   return { form, why: form.why };
 }
 
