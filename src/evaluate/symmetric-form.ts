@@ -210,21 +210,24 @@ function meanEnergyBasis(model: GeneratorModel, problem: Problem): { v: Float64A
     const next: number[][] = [];
     for (const c of clusters) {
       const nc = c.length;
-      // block = V_c^T K V_c
+      // block = V_c^T K V_c, from V_c gathered (r x nc) and the non-zeros of K and V_c; each sum
+      // runs in the order of the plain dot products (skipped terms are exact zeros)
+      const vc = new Float64Array(r * nc);
+      for (let t = 0; t < r; t++) for (let b = 0; b < nc; b++) vc[t * nc + b] = v[t * r + (c[b] as number)] as number;
       const kv = new Float64Array(r * nc);
       for (let i = 0; i < r; i++) {
-        for (let b = 0; b < nc; b++) {
-          let s = 0;
-          for (let t = 0; t < r; t++) s += (k[i * r + t] as number) * (v[t * r + (c[b] as number)] as number);
-          kv[i * nc + b] = s;
+        for (let t = 0; t < r; t++) {
+          const x = k[i * r + t] as number;
+          if (x === 0) continue;
+          for (let b = 0; b < nc; b++) kv[i * nc + b] = (kv[i * nc + b] as number) + x * (vc[t * nc + b] as number);
         }
       }
       const block = new Float64Array(nc * nc);
-      for (let a = 0; a < nc; a++) {
-        for (let b = 0; b < nc; b++) {
-          let s = 0;
-          for (let i = 0; i < r; i++) s += (v[i * r + (c[a] as number)] as number) * (kv[i * nc + b] as number);
-          block[a * nc + b] = s;
+      for (let i = 0; i < r; i++) {
+        for (let a = 0; a < nc; a++) {
+          const x = vc[i * nc + a] as number;
+          if (x === 0) continue;
+          for (let b = 0; b < nc; b++) block[a * nc + b] = (block[a * nc + b] as number) + x * (kv[i * nc + b] as number);
         }
       }
       // Jacobi (not QL): inside degenerate eigenspaces it leaves unit vectors as they are, which
@@ -233,12 +236,13 @@ function meanEnergyBasis(model: GeneratorModel, problem: Problem): { v: Float64A
       cm.re.set(block);
       const eig = hermitianEigen(cm);
       for (let b = 0; b < nc; b++) lambda[b] = eig.values[b] as number;
+      const er = eig.vectors.re;
       const rotated = new Float64Array(r * nc);
       for (let i = 0; i < r; i++) {
-        for (let b = 0; b < nc; b++) {
-          let s = 0;
-          for (let a = 0; a < nc; a++) s += (v[i * r + (c[a] as number)] as number) * (eig.vectors.re[a * nc + b] as number);
-          rotated[i * nc + b] = s;
+        for (let a = 0; a < nc; a++) {
+          const x = vc[i * nc + a] as number;
+          if (x === 0) continue;
+          for (let b = 0; b < nc; b++) rotated[i * nc + b] = (rotated[i * nc + b] as number) + x * (er[a * nc + b] as number);
         }
       }
       for (let i = 0; i < r; i++) for (let b = 0; b < nc; b++) v[i * r + (c[b] as number)] = rotated[i * nc + b] as number;
@@ -602,6 +606,13 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
   const coef = new Float64Array(form.nCoef);
   const es = model.eigen;
   if (!es) return 'no eigenstructure';
+  const termNz = Array.from({ length: cp.nTerms }, (_, k) => {
+    const m = cp.termMatrices.subarray(k * r * r, (k + 1) * r * r);
+    const out: number[] = [];
+    for (let e = 0; e < r * r; e++) if ((m[e] as number) !== 0) out.push(e);
+    return Int32Array.from(out);
+  });
+  const vRows = rowsOf(form.v, r);
   for (let trial = 0; trial < 3; trial++) {
     // random inverse temperature and field scales: x = beta * w between ~ -3 and 3
     const nParts = es.parts.length;
@@ -647,11 +658,16 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
     } else {
       for (let k = 0; k < cp.nTerms; k++) coef[k] = cK[k] as number;
     }
+    // G from the terms' non-zeros (each element summed over k in order, as the dense sum)
     for (let k = 0; k < cp.nTerms; k++) {
       const c = cK[k] as number;
       if (c === 0) continue;
+      const nz = termNz[k] as Int32Array;
       const m = cp.termMatrices.subarray(k * r * r, (k + 1) * r * r);
-      for (let e = 0; e < r * r; e++) g[e] = (g[e] as number) + c * (m[e] as number);
+      for (let z = 0; z < nz.length; z++) {
+        const e = nz[z] as number;
+        g[e] = (g[e] as number) + c * (m[e] as number);
+      }
     }
     // Gs from the pieces (lower triangle, mirrored)
     full.fill(0);
@@ -663,7 +679,7 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
     // G' = V^T G V in form coordinates, then W^-1 G' W
     const tmp = new Float64Array(r * r);
     const gf = new Float64Array(r * r);
-    congruence(rowsOf(form.v, r), g, r, tmp, gf);
+    congruence(vRows, g, r, tmp, gf);
     const w = new Float64Array(r);
     for (let j = 0; j < r; j++) {
       if (form.route === 'plain') w[j] = 1;

@@ -234,7 +234,7 @@ export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): Eige
     for (let j = 0; j < n; j++) {
       const re = at.re[i * n + j] as number;
       const im = at.im[i * n + j] as number;
-      if (Math.hypot(re, im) <= dropRel * big) continue;
+      if ((im === 0 ? Math.abs(re) : Math.hypot(re, im)) <= dropRel * big) continue;
       const sig = transitionSignature(es, i, j);
       let g = groups.find((x) => signaturesEqual(es, x.signature, sig));
       if (!g) {
