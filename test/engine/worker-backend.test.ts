@@ -13,11 +13,16 @@ import { createJob } from '../../src/engine/create-job.js';
 import { HybridBackend } from '../../src/engine/hybrid-backend.js';
 import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
+import { closeSharedPools, kernelThreadsStarted, sharedPoolWarm } from '../../src/engine/kernel-pool.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
+import { e3hSpec } from '../../src/bench/dnp-e3h.js';
 import { ROOT } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaxmap-pool-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeSharedPools();
+});
 
 function benchJob(): Job {
   const path = join(ROOT, 'sweeps', 'bench-pair-map.yaml');
@@ -106,4 +111,59 @@ describe('worker pool', () => {
       await pool.close();
     }
   });
+});
+
+/** Two variants (thermalizations) of the electron + three 1H benchmark, modes and trajectories: 2 x 128 points. */
+function e3hJob(): Job {
+  return createJob({ text: e3hSpec(16, 8), source: 'dnp-e3h', overrides: [] });
+}
+
+/** Chunks of both variants, of sizes that split into several pieces, one piece, and unevenly. */
+const E3H_CHUNKS = [0, 1].flatMap((v) => [
+  { id: 3 * v, variant: v, start: 0, count: 100 },
+  { id: 3 * v + 1, variant: v, start: 100, count: 9 },
+  { id: 3 * v + 2, variant: v, start: 109, count: 19 },
+]);
+
+describe('shared pool', () => {
+  it('a second backend reuses the shared pool: no new worker threads', async () => {
+    const job = e3hJob();
+    const a = new WorkerBackend(job, { workers: 2 });
+    const ra = await Promise.all(E3H_CHUNKS.map((c) => a.evaluate(c)));
+    await a.close();
+    expect(sharedPoolWarm(2)).toBe(true);
+    const started = kernelThreadsStarted();
+    const threads = a.kernelPool.piscina.threads.map((t) => t.threadId);
+    const b = new WorkerBackend(e3hJob(), { workers: 2 });
+    try {
+      expect(b.kernelPool).toBe(a.kernelPool);
+      expectIdentical(await Promise.all(E3H_CHUNKS.map((c) => b.evaluate(c))), ra);
+      expect(kernelThreadsStarted()).toBe(started);
+      expect(b.kernelPool.piscina.threads.map((t) => t.threadId)).toEqual(threads);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a worker that dropped a job (LRU of two) answers a miss and gets the payload again', async () => {
+    const job = e3hJob();
+    const first = new WorkerBackend(job, { workers: 2 });
+    const ref = await Promise.all(E3H_CHUNKS.map((c) => first.evaluate(c)));
+    await first.close();
+    // two newer jobs push `job` out of every worker's cache
+    for (let i = 0; i < 2; i++) {
+      const other = new WorkerBackend(e3hJob(), { workers: 2 });
+      await Promise.all(E3H_CHUNKS.map((c) => other.evaluate(c)));
+      await other.close();
+    }
+    const again = new WorkerBackend(job, { workers: 2 });
+    try {
+      const misses = again.kernelPool.misses;
+      expectIdentical(await Promise.all(E3H_CHUNKS.map((c) => again.evaluate(c))), ref);
+      expect(again.kernelPool.misses).toBeGreaterThan(misses);
+    } finally {
+      await again.close();
+    }
+  });
+
 });
