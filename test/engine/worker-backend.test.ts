@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/backend.js';
 import type { ChunkResult } from '../../src/engine/chunk.js';
 import { createJob } from '../../src/engine/create-job.js';
-import { HybridBackend } from '../../src/engine/hybrid-backend.js';
+import { chunkPieces, HybridBackend } from '../../src/engine/hybrid-backend.js';
 import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
 import { closeSharedPools, kernelThreadsStarted, sharedPoolWarm } from '../../src/engine/kernel-pool.js';
@@ -125,7 +125,47 @@ const E3H_CHUNKS = [0, 1].flatMap((v) => [
   { id: 3 * v + 2, variant: v, start: 109, count: 19 },
 ]);
 
-describe('shared pool', () => {
+describe('shared pool and hybrid pieces', () => {
+  it('cuts chunks into contiguous pieces covering them exactly', () => {
+    expect(chunkPieces(256)).toHaveLength(8);
+    expect(chunkPieces(256)[1]).toEqual([32, 32]);
+    expect(chunkPieces(20)).toEqual([[0, 20]]);
+    for (const n of [1, 15, 16, 33, 100, 129, 1000]) {
+      const p = chunkPieces(n);
+      let at = 0;
+      for (const [o, c] of p) {
+        expect(o).toBe(at);
+        expect(c).toBeGreaterThan(0);
+        at += c;
+      }
+      expect(at).toBe(n);
+    }
+  });
+
+  it('hybrid gives the inline bits on a multi-variant spec (pieces shared by the main thread and the pool)', async () => {
+    const job = e3hJob();
+    const ref = await Promise.all(E3H_CHUNKS.map((c) => new InlineBackend(job).evaluate(c)));
+    for (let round = 0; round < 2; round++) {
+      // a fresh job each round: the workers learn it through the task protocol
+      const j = round === 0 ? job : e3hJob();
+      const hybrid = new HybridBackend(j, 1);
+      try {
+        const got = await Promise.all(E3H_CHUNKS.map((c) => hybrid.evaluate(c)));
+        expectIdentical(got, ref);
+        expect(hybrid.stats().points).toBe(256);
+        expect(hybrid.stats().chunks).toBe(6);
+        expect(hybrid.pieceCounts.main + hybrid.pieceCounts.pool).toBe(E3H_CHUNKS.reduce((n, c) => n + chunkPieces(c.count).length, 0));
+        expect(hybrid.pieceCounts.pool).toBeGreaterThan(0);
+        // the same routes as inline (every point counted once)
+        const inline = new InlineBackend(j);
+        await Promise.all(E3H_CHUNKS.map((c) => inline.evaluate(c)));
+        expect(hybrid.stats().kernel).toEqual(inline.stats().kernel);
+      } finally {
+        await hybrid.close();
+      }
+    }
+  });
+
   it('a second backend reuses the shared pool: no new worker threads', async () => {
     const job = e3hJob();
     const a = new WorkerBackend(job, { workers: 2 });
