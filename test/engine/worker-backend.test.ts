@@ -14,6 +14,7 @@ import { chunkPieces, HybridBackend } from '../../src/engine/hybrid-backend.js';
 import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
 import { closeSharedPools, kernelThreadsStarted, sharedPoolWarm } from '../../src/engine/kernel-pool.js';
+import { selectBackend } from '../../src/engine/select-backend.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
 import { e3hSpec } from '../../src/bench/dnp-e3h.js';
 import { ROOT } from '../helpers/cli.js';
@@ -206,4 +207,23 @@ describe('shared pool and hybrid pieces', () => {
     }
   });
 
+  it('auto takes the hybrid backend when its shared pool is warm, and says so', async () => {
+    await closeSharedPools();
+    const job = e3hJob();
+    const cold = await selectBackend(job, 64, { backend: 'auto', workers: 2 });
+    await cold.backend.close();
+    expect(cold.backend.name).toBe('inline');
+    expect(cold.candidates.find((c) => c.backend === 'hybrid')?.reason).toMatch(/start-up/);
+    const warmUp = new HybridBackend(job, 1);
+    await Promise.all(E3H_CHUNKS.map((c) => warmUp.evaluate(c)));
+    await warmUp.close();
+    expect(sharedPoolWarm(1)).toBe(true);
+    const warm = await selectBackend(job, 64, { backend: 'auto', workers: 2 });
+    try {
+      expect(warm.backend.name).toBe('hybrid');
+      expect(warm.candidates.find((c) => c.chosen)?.reason).toMatch(/warm pool/);
+    } finally {
+      await warm.backend.close();
+    }
+  });
 });
