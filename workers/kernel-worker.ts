@@ -69,6 +69,17 @@ function entryOf(key: string, create: boolean): JobEntry | undefined {
   return e;
 }
 
+/**
+ * The job builder, loaded only for per-point systems (the fixed-basis path needs none of the
+ * operator code). From source (tests) a dynamic import inside a task does not pass through
+ * tsx's loader hooks in a worker thread, so it goes through tsx's own import.
+ */
+async function jobModule(): Promise<typeof import('../src/engine/job.js')> {
+  if (!import.meta.url.endsWith('.ts')) return import('../src/engine/job.js');
+  const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+  return (await tsImport('../src/engine/job.ts', import.meta.url)) as typeof import('../src/engine/job.js');
+}
+
 async function kernelOf(task: WorkerTask): Promise<ChunkKernel | undefined> {
   const p = task.payload;
   const e = entryOf(task.job, p !== undefined);
@@ -79,7 +90,7 @@ async function kernelOf(task: WorkerTask): Promise<ChunkKernel | undefined> {
   if (p?.kernel) k = new F64Kernel(p.kernel.cp, p.kernel.tables, p.want, p.kernel.sym);
   else {
     if (!e.build && p?.job) {
-      const { buildJob, kernelFor } = await import('../src/engine/job.js');
+      const { buildJob, kernelFor } = await jobModule();
       const job = buildJob(p.job.spec, p.job.source, p.job.want);
       e.build = (v) => kernelFor(job, v);
     }

@@ -18,6 +18,7 @@ import { selectBackend } from '../../src/engine/select-backend.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
 import { e3hSpec } from '../../src/bench/dnp-e3h.js';
 import { ROOT } from '../helpers/cli.js';
+import { STRONG_COUPLING } from '../helpers/systems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaxmap-pool-'));
 afterAll(async () => {
@@ -164,6 +165,24 @@ describe('shared pool and hybrid pieces', () => {
       } finally {
         await hybrid.close();
       }
+    }
+  });
+
+  it('per-point systems: the workers rebuild the job from the spec sent with the task, same bits', async () => {
+    const text = `${STRONG_COUPLING('bengs-levitt', 300, 12)}sweep:\n  B0: { lin: [1, 9.4], points: 24 }\n  T: { values: [30, 300] }\noutputs: [rates, eigenrates, steady_state, trajectories]\n`;
+    const job = createJob({ text, source: 'strong-coupling', overrides: [] });
+    expect(job.model.path).toBe('per-point');
+    const chunks = [{ id: 0, variant: 0, start: 0, count: 48 }];
+    const ref = await Promise.all(chunks.map((c) => new InlineBackend(job).evaluate(c)));
+    const hybrid = new HybridBackend(job, 1);
+    const pool = new WorkerBackend(job, { workers: 2 });
+    try {
+      expectIdentical(await Promise.all(chunks.map((c) => hybrid.evaluate(c))), ref);
+      expect(hybrid.pieceCounts.pool).toBeGreaterThan(0);
+      expectIdentical(await Promise.all(chunks.map((c) => pool.evaluate(c))), ref);
+    } finally {
+      await hybrid.close();
+      await pool.close();
     }
   });
 
