@@ -148,9 +148,15 @@ export class HybridBackend implements EngineBackend {
     s.resolve(s.out);
   }
 
-  /** Keep two pieces per worker in the pool, from the head of the queue. */
+  /**
+   * Keep the pool fed from the head of the queue: two pieces per worker (the next one must be
+   * there when a worker finishes, since the main thread hands pieces over only between its
+   * own), but one per worker once the queue runs short, so that the run does not end with
+   * the main thread idle while a worker works through a second queued piece.
+   */
   private pump(): void {
-    while (!this.closed && this.poolInFlight < 2 * this.poolThreads && this.queue.length > 0) {
+    const cap = (): number => (this.queue.length > 2 * this.poolThreads ? 2 : 1) * this.poolThreads;
+    while (!this.closed && this.queue.length > 0 && this.poolInFlight < cap()) {
       const p = this.queue.shift() as Piece;
       const s = p.state;
       if (s.settled) continue;
