@@ -111,6 +111,11 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
     const hog: number[][] = [];
     for (;;) hog.push(new Array<number>(1 << 20).fill(1));
   }
+  // Two tasks may be posted to this worker at once. Without a macrotask boundary here the
+  // second one's kernel would run inside the microtasks that post the first one's result, so
+  // both results would leave together and the worker would then wait for the main thread
+  // (busy with its own piece) to send the next two.
+  await new Promise<void>((ok) => setImmediate(ok));
   const k = await kernelOf(task);
   if (!k) return { miss: true } satisfies WorkerReply;
   const out = chunkViews({ ...task.shape, count: task.count });

@@ -98,6 +98,11 @@ export class KernelPool {
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: 60_000,
+      // a second task is posted to a busy worker at once, not held in piscina's queue until the
+      // main thread takes the first result (a main thread computing a piece would leave the
+      // worker idle meanwhile). Private pools keep one: their test hooks count a crashed
+      // worker's tasks as one retry
+      concurrentTasksPerWorker: shared ? 2 : 1,
       ...(options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {}),
     });
     this.piscina.on('workerCreate', () => threadsStarted++);
