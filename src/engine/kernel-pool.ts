@@ -118,6 +118,11 @@ export class KernelPool {
     return t.length === this.threads && t.every((w) => this.warmThreads.has(w.threadId));
   }
 
+  /** Backends holding the pool now. */
+  get inUse(): number {
+    return this.users;
+  }
+
   acquire(): this {
     this.users++;
     return this;

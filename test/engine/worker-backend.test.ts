@@ -194,9 +194,11 @@ describe('shared pool and hybrid pieces', () => {
     expect(sharedPoolWarm(2)).toBe(true);
     const started = kernelThreadsStarted();
     const threads = a.kernelPool.piscina.threads.map((t) => t.threadId);
+    expect(a.kernelPool.inUse).toBe(0);
     const b = new WorkerBackend(e3hJob(), { workers: 2 });
     try {
       expect(b.kernelPool).toBe(a.kernelPool);
+      expect(b.kernelPool.inUse).toBe(1);
       expectIdentical(await Promise.all(E3H_CHUNKS.map((c) => b.evaluate(c))), ra);
       expect(kernelThreadsStarted()).toBe(started);
       expect(b.kernelPool.piscina.threads.map((t) => t.threadId)).toEqual(threads);
