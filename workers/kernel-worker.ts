@@ -1,60 +1,103 @@
 /**
- * Worker-thread entry of the float64 pool. On the fixed-basis path the main thread sends,
- * once per worker, each variant's compiled problem and coefficient tables (plain typed
- * arrays): the worker builds no operators and loads only the kernel. Per-point systems
- * rebuild the job from the validated spec. Tasks carry only a chunk range and get back one
- * transferable buffer.
+ * Worker-thread entry of the float64 pool. Workers start with no job: a task names its job
+ * (a key unique per Job object of the main process) and variant, and the worker keeps the
+ * kernels of the last LRU_JOBS jobs. A task for a kernel the worker lacks is answered
+ * `{ miss: true }` at once, and the main thread sends it again with the variant's payload:
+ * on the fixed-basis path its compiled problem and coefficient tables (plain typed arrays:
+ * the worker builds no operators and loads only the kernel); for per-point systems the
+ * validated spec, from which the worker rebuilds the job. A result is one transferable buffer.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { workerData } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { chunkViews, type ChunkShape, type Want } from '../src/engine/chunk.js';
-import { addKernelCounters, emptyKernelCounters } from '../src/evaluate/route-counters.js';
+import { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../src/evaluate/route-counters.js';
 import { F64Kernel } from '../src/engine/f64-kernel.js';
 import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
 import type { LoadedSpec } from '../src/spec/load.js';
 
+/** What a worker needs to build a kernel: one variant's kernel data, or the job of the per-point path. */
+export type KernelPayload =
+  | { readonly kernel: KernelData; readonly want: Want; readonly job?: undefined }
+  | { readonly job: { readonly spec: LoadedSpec; readonly source: JobSource; readonly want: Want }; readonly want: Want; readonly kernel?: undefined };
+
 export interface WorkerTask {
+  /** The chunk the range belongs to (test hooks, messages). */
   readonly id: number;
+  /** The job (jobKey in src/engine/kernel-pool.ts). */
+  readonly job: string;
   readonly variant: number;
   readonly start: number;
   readonly count: number;
+  /** Result layout without the count. */
+  readonly shape: ChunkShape;
+  /** Present when the main thread expects (or was told) that the worker lacks this kernel. */
+  readonly payload?: KernelPayload;
   /** Test hook: the first task that sees this path missing creates it and kills its worker. */
-  readonly crashMarker?: string;
+  readonly crashMarker?: string | undefined;
   /** Test hook: allocate until the worker's heap limit is hit. */
-  readonly exhaustMemory?: boolean;
+  readonly exhaustMemory?: boolean | undefined;
   /** Test hook: kill the worker every time (a chunk that cannot succeed). */
-  readonly crashAlways?: boolean;
+  readonly crashAlways?: boolean | undefined;
 }
 
-export interface WorkerSetup {
-  readonly spec: LoadedSpec;
-  readonly source: JobSource;
-  readonly want: Want;
-  /** Per variant (fixed-basis path), or undefined for per-point systems. */
-  readonly lean: ReadonlyArray<KernelData> | undefined;
-  readonly shape: Omit<ChunkShape, 'count'>;
+export type WorkerReply = { readonly miss: true } | { readonly buffer: ArrayBuffer; readonly counters: KernelCounters; readonly thread: number };
+
+/** Jobs whose kernels a worker keeps (a run, and the one before it). */
+const LRU_JOBS = 2;
+
+interface JobEntry {
+  readonly kernels: Map<number, ChunkKernel>;
+  /** Per-point path: builds any variant's kernel from the rebuilt job. */
+  build?: (variant: number) => ChunkKernel;
 }
 
-const setup = workerData as WorkerSetup;
-const kernels = new Map<number, ChunkKernel>();
-let fallback: ((variant: number) => ChunkKernel) | undefined;
+/** Most recently used last. */
+const jobs = new Map<string, JobEntry>();
 
-async function kernelOf(variant: number): Promise<ChunkKernel> {
-  const hit = kernels.get(variant);
+function entryOf(key: string, create: boolean): JobEntry | undefined {
+  const hit = jobs.get(key);
+  if (hit) {
+    jobs.delete(key);
+    jobs.set(key, hit);
+    return hit;
+  }
+  if (!create) return undefined;
+  const e: JobEntry = { kernels: new Map() };
+  jobs.set(key, e);
+  while (jobs.size > LRU_JOBS) jobs.delete(jobs.keys().next().value as string);
+  return e;
+}
+
+/**
+ * The job builder, loaded only for per-point systems (the fixed-basis path needs none of the
+ * operator code). From source (tests) a dynamic import inside a task does not pass through
+ * tsx's loader hooks in a worker thread, so it goes through tsx's own import.
+ */
+async function jobModule(): Promise<typeof import('../src/engine/job.js')> {
+  if (!import.meta.url.endsWith('.ts')) return import('../src/engine/job.js');
+  const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+  return (await tsImport('../src/engine/job.ts', import.meta.url)) as typeof import('../src/engine/job.js');
+}
+
+async function kernelOf(task: WorkerTask): Promise<ChunkKernel | undefined> {
+  const p = task.payload;
+  const e = entryOf(task.job, p !== undefined);
+  if (!e) return undefined;
+  const hit = e.kernels.get(task.variant);
   if (hit) return hit;
   let k: ChunkKernel;
-  const lean = setup.lean?.[variant];
-  if (lean) k = new F64Kernel(lean.cp, lean.tables, setup.want, lean.sym);
+  if (p?.kernel) k = new F64Kernel(p.kernel.cp, p.kernel.tables, p.want, p.kernel.sym);
   else {
-    if (!fallback) {
-      const { buildJob, kernelFor } = await import('../src/engine/job.js');
-      const job = buildJob(setup.spec, setup.source, setup.want);
-      fallback = (v) => kernelFor(job, v);
+    if (!e.build && p?.job) {
+      const { buildJob, kernelFor } = await jobModule();
+      const job = buildJob(p.job.spec, p.job.source, p.job.want);
+      e.build = (v) => kernelFor(job, v);
     }
-    k = fallback(variant);
+    if (!e.build) return undefined;
+    k = e.build(task.variant);
   }
-  kernels.set(variant, k);
+  e.kernels.set(task.variant, k);
   return k;
 }
 
@@ -68,11 +111,17 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
     const hog: number[][] = [];
     for (;;) hog.push(new Array<number>(1 << 20).fill(1));
   }
-  const k = await kernelOf(task.variant);
-  const out = chunkViews({ ...setup.shape, count: task.count });
+  // Two tasks may be posted to this worker at once. Without a macrotask boundary here the
+  // second one's kernel would run inside the microtasks that post the first one's result, so
+  // both results would leave together and the worker would then wait for the main thread
+  // (busy with its own piece) to send the next two.
+  await new Promise<void>((ok) => setImmediate(ok));
+  const k = await kernelOf(task);
+  if (!k) return { miss: true } satisfies WorkerReply;
+  const out = chunkViews({ ...task.shape, count: task.count });
   const before = k.counters ? { ...k.counters } : emptyKernelCounters();
   k.run(task.start, task.count, out);
-  // the routes this chunk took (the difference of the kernel's running counters)
+  // the routes this range took (the difference of the kernel's running counters)
   const counters = emptyKernelCounters();
   if (k.counters) {
     addKernelCounters(counters, k.counters);
@@ -80,5 +129,5 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   }
   const buffer = out.buffer.buffer as ArrayBuffer;
   // the buffer is transferred, the counters cloned (piscina's Transferable interface)
-  return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters } } as never);
+  return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters, thread: threadId } } as never);
 }

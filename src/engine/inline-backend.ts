@@ -10,6 +10,37 @@ import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
  */
 export const INLINE_SLICE_MS = 50;
 
+/**
+ * Runs a kernel over a range in slices of about INLINE_SLICE_MS, returning to the event loop
+ * between slices. The slice length adapts to the measured kernel speed (it starts small: the
+ * first calls run while the JIT compiles). Slices do not change results: a kernel's points
+ * are independent of the range they are evaluated in.
+ */
+export class SliceRunner {
+  private slicePoints = 8;
+
+  /**
+   * Rows offset..offset+count of `out` from points start..start+count. Stops (rejecting with an
+   * AbortError) when `signal` fires, or returns early when `stop()` says so between slices.
+   * `yieldLast`: also return to the event loop after the last slice.
+   */
+  async run(k: ChunkKernel, start: number, count: number, out: ChunkResult, offset: number, signal: AbortSignal | undefined, yieldLast: boolean, stop?: () => boolean): Promise<void> {
+    let done = 0;
+    while (done < count) {
+      if (signal?.aborted) throw abortError(signal);
+      if (stop?.()) return;
+      const n = Math.min(this.slicePoints, count - done);
+      const t0 = performance.now();
+      k.run(start + done, n, out, offset + done);
+      const ms = performance.now() - t0;
+      done += n;
+      // aim at INLINE_SLICE_MS per slice; grow at most 4x at a time
+      this.slicePoints = Math.max(1, Math.min(4 * n, Math.floor((n * INLINE_SLICE_MS) / Math.max(ms, 0.05))));
+      if (done < count || yieldLast) await new Promise<void>((ok) => setImmediate(ok));
+    }
+  }
+}
+
 /** The float64 kernel in the calling thread: for small sweeps, where a pool's start-up would dominate. */
 export class InlineBackend implements EngineBackend {
   readonly name = 'inline';
@@ -18,8 +49,7 @@ export class InlineBackend implements EngineBackend {
   private readonly job: Job;
   private readonly kernels = new Map<number, ChunkKernel>();
   private readonly counters = emptyStats();
-  /** Points per slice, adapted to the measured kernel speed (starts small: the first calls run while the JIT compiles). */
-  private slicePoints = 8;
+  private readonly runner = new SliceRunner();
 
   constructor(job: Job) {
     this.job = job;
@@ -32,18 +62,7 @@ export class InlineBackend implements EngineBackend {
       this.kernels.set(chunk.variant, k);
     }
     const out = chunkViews(chunkShape(this.job, chunk.count));
-    let done = 0;
-    while (done < chunk.count) {
-      if (signal?.aborted) throw abortError(signal);
-      const n = Math.min(this.slicePoints, chunk.count - done);
-      const t0 = performance.now();
-      k.run(chunk.start + done, n, out, done);
-      const ms = performance.now() - t0;
-      done += n;
-      // aim at INLINE_SLICE_MS per slice; grow at most 4x at a time
-      this.slicePoints = Math.max(1, Math.min(4 * n, Math.floor((n * INLINE_SLICE_MS) / Math.max(ms, 0.05))));
-      if (done < chunk.count || signal) await new Promise<void>((ok) => setImmediate(ok));
-    }
+    await this.runner.run(k, chunk.start, chunk.count, out, 0, signal, signal !== undefined);
     if (signal?.aborted) throw abortError(signal);
     this.counters.chunks++;
     this.counters.points += chunk.count;

@@ -6,12 +6,17 @@ import { InlineBackend } from './inline-backend.js';
 import { chunkShape, kernelFor, type Job } from './job.js';
 import { WorkerBackend, type WorkerBackendOptions } from './worker-backend.js';
 import { HybridBackend } from './hybrid-backend.js';
+import { sharedPoolWarm } from './kernel-pool.js';
 import type { AdapterInfo } from './tfjs/load-tfjs.js';
 
 export type BackendChoice = 'auto' | 'workers' | 'inline' | 'hybrid' | 'tfjs';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'workers', 'inline', 'hybrid', 'tfjs'];
 
-/** Seconds a worker pool costs before it runs at full speed (threads, module loading, job rebuild, JIT warm-up in every worker), measured on a 2-core machine. */
+/**
+ * Seconds a cold worker pool costs before it runs at full speed (threads, module loading, JIT
+ * warm-up in every worker), measured on a 2-core machine. A warm shared pool (one that has
+ * run tasks in this process, src/engine/kernel-pool.ts) costs nothing to start.
+ */
 export const POOL_STARTUP_S = 0.5;
 /** Sweeps with at least this many points probe for a GPU in auto mode. */
 export const GPU_PROBE_POINTS = 200_000;
@@ -227,14 +232,18 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
   }
   const cal = calibrate(job, perPointPath ? 4 : 64, points);
   const inline = cal.setup + points * cal.perPoint;
-  const pool = cal.setup + POOL_STARTUP_S + (points * cal.perPoint) / threads;
+  // the shared pool the hybrid backend would use: already started by an earlier run of this process?
+  const warm = threads > 1 && !options.maxHeapMb && !options.faultInjection && sharedPoolWarm(threads - 1);
+  const startup = warm ? 0 : POOL_STARTUP_S;
+  const pool = cal.setup + startup + (points * cal.perPoint) / threads;
+  const poolWhy = warm ? 'warm pool: no start-up' : `with the pool's start-up (${POOL_STARTUP_S} s)`;
   if (threads > 1 && pool < inline) {
-    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(1)} s vs ${inline.toFixed(1)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
-    candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(1)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });
+    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(2)} s ${poolWhy} vs ${inline.toFixed(2)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
+    candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(2)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });
     return { backend: new HybridBackend(job, threads - 1, options), why, calibration: cal, estimateSeconds: pool, candidates, adapter };
   }
   const why = `float64 kernel in-thread: estimated ${inline.toFixed(2)} s, less than a ${threads}-thread pool's start-up would save (${(cal.perPoint * 1e6).toFixed(1)} us/point)`;
-  if (threads > 1) candidates.push({ backend: 'hybrid', chosen: false, reason: `estimated ${pool.toFixed(2)} s with the pool's start-up` });
+  if (threads > 1) candidates.push({ backend: 'hybrid', chosen: false, reason: `estimated ${pool.toFixed(2)} s ${poolWhy}` });
   candidates.push({ backend: 'inline', chosen: true, reason: why });
   return { backend: new InlineBackend(job), why, calibration: cal, estimateSeconds: inline, candidates, adapter };
 }

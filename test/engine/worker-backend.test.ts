@@ -10,14 +10,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/backend.js';
 import type { ChunkResult } from '../../src/engine/chunk.js';
 import { createJob } from '../../src/engine/create-job.js';
-import { HybridBackend } from '../../src/engine/hybrid-backend.js';
+import { chunkPieces, HybridBackend } from '../../src/engine/hybrid-backend.js';
 import { InlineBackend } from '../../src/engine/inline-backend.js';
 import type { Job } from '../../src/engine/job.js';
+import { closeSharedPools, kernelThreadsStarted, sharedPoolWarm } from '../../src/engine/kernel-pool.js';
+import { selectBackend } from '../../src/engine/select-backend.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
+import { e3hSpec } from '../../src/bench/dnp-e3h.js';
 import { ROOT } from '../helpers/cli.js';
+import { STRONG_COUPLING } from '../helpers/systems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaxmap-pool-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeSharedPools();
+});
 
 function benchJob(): Job {
   const path = join(ROOT, 'sweeps', 'bench-pair-map.yaml');
@@ -104,6 +111,140 @@ describe('worker pool', () => {
       expect(msg).toMatch(/failed twice/);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+/** Two variants (thermalizations) of the electron + three 1H benchmark, modes and trajectories: 2 x 128 points. */
+function e3hJob(): Job {
+  return createJob({ text: e3hSpec(16, 8), source: 'dnp-e3h', overrides: [] });
+}
+
+/** Chunks of both variants, of sizes that split into several pieces, one piece, and unevenly. */
+const E3H_CHUNKS = [0, 1].flatMap((v) => [
+  { id: 3 * v, variant: v, start: 0, count: 100 },
+  { id: 3 * v + 1, variant: v, start: 100, count: 9 },
+  { id: 3 * v + 2, variant: v, start: 109, count: 19 },
+]);
+
+describe('shared pool and hybrid pieces', () => {
+  it('cuts chunks into contiguous pieces covering them exactly', () => {
+    expect(chunkPieces(256)).toHaveLength(8);
+    expect(chunkPieces(256)[1]).toEqual([32, 32]);
+    expect(chunkPieces(20)).toEqual([[0, 20]]);
+    for (const n of [1, 15, 16, 33, 100, 129, 1000]) {
+      const p = chunkPieces(n);
+      let at = 0;
+      for (const [o, c] of p) {
+        expect(o).toBe(at);
+        expect(c).toBeGreaterThan(0);
+        at += c;
+      }
+      expect(at).toBe(n);
+    }
+  });
+
+  it('hybrid gives the inline bits on a multi-variant spec (pieces shared by the main thread and the pool)', async () => {
+    const job = e3hJob();
+    const ref = await Promise.all(E3H_CHUNKS.map((c) => new InlineBackend(job).evaluate(c)));
+    for (let round = 0; round < 2; round++) {
+      // a fresh job each round: the workers learn it through the task protocol
+      const j = round === 0 ? job : e3hJob();
+      const hybrid = new HybridBackend(j, 1);
+      try {
+        const got = await Promise.all(E3H_CHUNKS.map((c) => hybrid.evaluate(c)));
+        expectIdentical(got, ref);
+        expect(hybrid.stats().points).toBe(256);
+        expect(hybrid.stats().chunks).toBe(6);
+        expect(hybrid.pieceCounts.main + hybrid.pieceCounts.pool).toBe(E3H_CHUNKS.reduce((n, c) => n + chunkPieces(c.count).length, 0));
+        expect(hybrid.pieceCounts.pool).toBeGreaterThan(0);
+        // the same routes as inline (every point counted once)
+        const inline = new InlineBackend(j);
+        await Promise.all(E3H_CHUNKS.map((c) => inline.evaluate(c)));
+        expect(hybrid.stats().kernel).toEqual(inline.stats().kernel);
+      } finally {
+        await hybrid.close();
+      }
+    }
+  });
+
+  it('per-point systems: the workers rebuild the job from the spec sent with the task, same bits', async () => {
+    const text = `${STRONG_COUPLING('bengs-levitt', 300, 12)}sweep:\n  B0: { lin: [1, 9.4], points: 24 }\n  T: { values: [30, 300] }\noutputs: [rates, eigenrates, steady_state, trajectories]\n`;
+    const job = createJob({ text, source: 'strong-coupling', overrides: [] });
+    expect(job.model.path).toBe('per-point');
+    const chunks = [{ id: 0, variant: 0, start: 0, count: 48 }];
+    const ref = await Promise.all(chunks.map((c) => new InlineBackend(job).evaluate(c)));
+    const hybrid = new HybridBackend(job, 1);
+    const pool = new WorkerBackend(job, { workers: 2 });
+    try {
+      expectIdentical(await Promise.all(chunks.map((c) => hybrid.evaluate(c))), ref);
+      expect(hybrid.pieceCounts.pool).toBeGreaterThan(0);
+      expectIdentical(await Promise.all(chunks.map((c) => pool.evaluate(c))), ref);
+    } finally {
+      await hybrid.close();
+      await pool.close();
+    }
+  });
+
+  it('a second backend reuses the shared pool: no new worker threads', async () => {
+    const job = e3hJob();
+    const a = new WorkerBackend(job, { workers: 2 });
+    const ra = await Promise.all(E3H_CHUNKS.map((c) => a.evaluate(c)));
+    await a.close();
+    expect(sharedPoolWarm(2)).toBe(true);
+    const started = kernelThreadsStarted();
+    const threads = a.kernelPool.piscina.threads.map((t) => t.threadId);
+    expect(a.kernelPool.inUse).toBe(0);
+    const b = new WorkerBackend(e3hJob(), { workers: 2 });
+    try {
+      expect(b.kernelPool).toBe(a.kernelPool);
+      expect(b.kernelPool.inUse).toBe(1);
+      expectIdentical(await Promise.all(E3H_CHUNKS.map((c) => b.evaluate(c))), ra);
+      expect(kernelThreadsStarted()).toBe(started);
+      expect(b.kernelPool.piscina.threads.map((t) => t.threadId)).toEqual(threads);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a worker that dropped a job (LRU of two) answers a miss and gets the payload again', async () => {
+    const job = e3hJob();
+    const first = new WorkerBackend(job, { workers: 2 });
+    const ref = await Promise.all(E3H_CHUNKS.map((c) => first.evaluate(c)));
+    await first.close();
+    // two newer jobs push `job` out of every worker's cache
+    for (let i = 0; i < 2; i++) {
+      const other = new WorkerBackend(e3hJob(), { workers: 2 });
+      await Promise.all(E3H_CHUNKS.map((c) => other.evaluate(c)));
+      await other.close();
+    }
+    const again = new WorkerBackend(job, { workers: 2 });
+    try {
+      const misses = again.kernelPool.misses;
+      expectIdentical(await Promise.all(E3H_CHUNKS.map((c) => again.evaluate(c))), ref);
+      expect(again.kernelPool.misses).toBeGreaterThan(misses);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('auto takes the hybrid backend when its shared pool is warm, and says so', async () => {
+    await closeSharedPools();
+    const job = e3hJob();
+    const cold = await selectBackend(job, 64, { backend: 'auto', workers: 2 });
+    await cold.backend.close();
+    expect(cold.backend.name).toBe('inline');
+    expect(cold.candidates.find((c) => c.backend === 'hybrid')?.reason).toMatch(/start-up/);
+    const warmUp = new HybridBackend(job, 1);
+    await Promise.all(E3H_CHUNKS.map((c) => warmUp.evaluate(c)));
+    await warmUp.close();
+    expect(sharedPoolWarm(1)).toBe(true);
+    const warm = await selectBackend(job, 64, { backend: 'auto', workers: 2 });
+    try {
+      expect(warm.backend.name).toBe('hybrid');
+      expect(warm.candidates.find((c) => c.chosen)?.reason).toMatch(/warm pool/);
+    } finally {
+      await warm.backend.close();
     }
   });
 });
