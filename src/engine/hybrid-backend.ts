@@ -1,6 +1,9 @@
 import { abortError, addKernelCounters, emptyStats, EngineError, type BackendStats, type EngineBackend } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { SliceRunner } from './inline-backend.js';
+
+/** Kernel time of the main thread between two looks at the pool's results (ms). */
+export const HYBRID_SLICE_MS = 1;
 import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
 import type { KernelPool } from './kernel-pool.js';
 import { hooksFor, poolFor, type WorkerBackendOptions } from './worker-backend.js';
@@ -71,7 +74,11 @@ export class HybridBackend implements EngineBackend {
   private readonly pool: KernelPool;
   private readonly poolThreads: number;
   private readonly kernels = new Map<number, ChunkKernel>();
-  private readonly runner = new SliceRunner();
+  /**
+   * The main thread returns to the event loop about every HYBRID_SLICE_MS: worker results are
+   * taken (and the next pieces posted) only then, so long slices leave the workers idle.
+   */
+  private readonly runner = new SliceRunner(HYBRID_SLICE_MS);
   private readonly counters = emptyStats();
   /** Per-point results of pieces computed in the pool (the inline kernels count their own). */
   private readonly poolCounters = emptyStats().kernel;

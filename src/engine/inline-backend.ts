@@ -18,6 +18,12 @@ export const INLINE_SLICE_MS = 50;
  */
 export class SliceRunner {
   private slicePoints = 8;
+  private readonly sliceMs: number;
+
+  /** sliceMs: kernel time between two returns to the event loop (default INLINE_SLICE_MS). */
+  constructor(sliceMs = INLINE_SLICE_MS) {
+    this.sliceMs = sliceMs;
+  }
 
   /**
    * Rows offset..offset+count of `out` from points start..start+count. Stops (rejecting with an
@@ -35,7 +41,7 @@ export class SliceRunner {
       const ms = performance.now() - t0;
       done += n;
       // aim at INLINE_SLICE_MS per slice; grow at most 4x at a time
-      this.slicePoints = Math.max(1, Math.min(4 * n, Math.floor((n * INLINE_SLICE_MS) / Math.max(ms, 0.05))));
+      this.slicePoints = Math.max(1, Math.min(4 * n, Math.floor((n * this.sliceMs) / Math.max(ms, 0.05))));
       if (done < count || yieldLast) await new Promise<void>((ok) => setImmediate(ok));
     }
   }

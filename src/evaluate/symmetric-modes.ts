@@ -67,8 +67,8 @@ export class SymmetricModes {
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
     const packedElem = Int32Array.from(form.pieceElem, (e) => {
-      const i = Math.floor(e / r);
       const j = e % r;
+      const i = (e - j) / r;
       const b = blockOf[i] as number;
       if (blockOf[j] !== b) throw new Error('symmetric form: a piece couples two blocks');
       const b0 = form.blocks[b] as number;
@@ -77,21 +77,34 @@ export class SymmetricModes {
     });
     // each element is then one running sum in registers instead of a load and a store per
     // piece (1,452 pieces on 406 elements for an electron and three 1H)
-    const order = Array.from(packedElem.keys()).sort((a, b) => (packedElem[a] as number) - (packedElem[b] as number) || a - b);
-    const elems: number[] = [];
-    const starts: number[] = [];
-    order.forEach((z, k) => {
-      const e = packedElem[z] as number;
-      if (elems.length === 0 || elems[elems.length - 1] !== e) {
-        elems.push(e);
-        starts.push(k);
+    // (a counting sort: stable, linear; a kernel is built per run and per worker)
+    const nPieces = packedElem.length;
+    const count = new Int32Array(total + 1);
+    for (let z = 0; z < nPieces; z++) count[(packedElem[z] as number) + 1] = (count[(packedElem[z] as number) + 1] as number) + 1;
+    let nElem = 0;
+    for (let e = 0; e < total; e++) if ((count[e + 1] as number) > 0) nElem++;
+    for (let e = 0; e < total; e++) count[e + 1] = (count[e + 1] as number) + (count[e] as number);
+    this.elem = new Int32Array(nElem);
+    this.elemStart = new Int32Array(nElem + 1);
+    let q = 0;
+    for (let e = 0; e < total; e++) {
+      if ((count[e + 1] as number) > (count[e] as number)) {
+        this.elem[q] = e;
+        this.elemStart[q] = count[e] as number;
+        q++;
       }
-    });
-    starts.push(order.length);
-    this.elem = Int32Array.from(elems);
-    this.elemStart = Int32Array.from(starts);
-    this.sortedCoef = Int32Array.from(order, (z) => form.pieceCoef[z] as number);
-    this.sortedVal = Float64Array.from(order, (z) => form.pieceVal[z] as number);
+    }
+    this.elemStart[nElem] = nPieces;
+    this.sortedCoef = new Int32Array(nPieces);
+    this.sortedVal = new Float64Array(nPieces);
+    const fill = count.slice(0, total);
+    for (let z = 0; z < nPieces; z++) {
+      const e = packedElem[z] as number;
+      const at = fill[e] as number;
+      fill[e] = at + 1;
+      this.sortedCoef[at] = form.pieceCoef[z] as number;
+      this.sortedVal[at] = form.pieceVal[z] as number;
+    }
     this.ws = new SymmetricWorkspace(maxB);
     this.lambda = this.wasm ? this.wasm.alloc(maxB) : new Float64Array(maxB);
     this.probes = this.wasm ? this.wasm.alloc((nObs + 1) * maxB) : new Float64Array((nObs + 1) * maxB);
