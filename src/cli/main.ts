@@ -145,7 +145,7 @@ export function buildProgram(): Command {
     .option('--rates-grid <NT,NB0,NTAU,NKAP,NTIME>', 'grid of the rates-only benchmark', '256,256,4,4,2')
     .option('--memory-scan', 'peak memory of fresh runs as the grid grows (16k..1M points)')
     .option('--e3h-grid <NT,NB0>', 'grid of the dnp-e3h benchmark', '32,8')
-    .option('--e3h-rounds <n>', 'rounds of the dnp-e3h benchmark (medians leave the first, cold one out)', '8')
+    .option('--e3h-rounds <n>', 'rounds of the dnp-e3h benchmark (medians are of the second half: the first rounds compile the set-up code)', '12')
     .option('--e3h-backends <list>', 'backends of the dnp-e3h benchmark (the first round of each is cold: it starts the worker pool)', 'inline,hybrid,auto')
     .option('--no-e3h', 'skip the dnp-e3h benchmark')
     .option('--no-plan-check', 'skip relaxmap plan against relaxmap run on sweeps/ and dnp-e3h')
