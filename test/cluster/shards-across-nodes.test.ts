@@ -14,27 +14,9 @@ import { mergeShards } from '../../src/sweep/merge.js';
 import { admit } from '../../src/sweep/admission.js';
 import { makePlan, planKey } from '../../src/sweep/plan.js';
 import { expectSameRun } from '../helpers/compare-runs.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const SPEC = `version: 1
-name: nodes
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12, tau_ran: 60e-12, kappa: 0.2 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-  - { type: random_field, spins: [a, b], rms_hz: 2300, tau_c: tau_ran, kappa: kappa }
-thermalization: [rodin-abergel, bengs-levitt]
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-  singlet: singlet(a,b)
-time: { stop: 60, points: 17 }
-sweep:
-  T: { log: [0.02, 300], points: 32 }
-  B0: { lin: [1, 20], points: 32 }
-outputs: [rates, eigenrates, steady_state, trajectories]
-`;
+const SPEC = pairSweepSpec({ name: 'nodes', randomField: true, timePoints: 17, T: { log: [0.02, 300], points: 32 }, B0: { lin: [1, 20], points: 32 } });
 
 let dir: string;
 let spec: string;

@@ -16,25 +16,9 @@ import { UsageError } from '../../src/spec/errors.js';
 import { builtCli, ensureBuilt } from '../helpers/built-cli.js';
 import { ROOT } from '../helpers/cli.js';
 import { foreignPaths } from '../helpers/script-paths.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const SPEC = `version: 1
-name: tiny sweep
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-thermalization: rodin-abergel
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-time: { stop: 60, points: 5 }
-sweep:
-  T: { log: [1, 300], points: 40 }
-  B0: { lin: [1, 20], points: 20 }
-outputs: [rates, trajectories]
-`;
+const SPEC = pairSweepSpec({ name: 'tiny sweep', timePoints: 5, T: { log: [1, 300], points: 40 }, B0: { lin: [1, 20], points: 20 } });
 
 let tmp: string;
 let spec: string;

@@ -16,25 +16,9 @@ import { runSweep } from '../../src/sweep/executor.js';
 import { mergeShards } from '../../src/sweep/merge.js';
 import { NeedsResumeError } from '../../src/sweep/run-errors.js';
 import { ensureBuilt } from '../helpers/built-cli.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const SPEC = `version: 1
-name: status
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-thermalization: rodin-abergel
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-time: { stop: 60, points: 5 }
-sweep:
-  T: { log: [1, 300], points: 40 }
-  B0: { lin: [1, 20], points: 20 }
-outputs: [rates, trajectories]
-`;
+const SPEC = pairSweepSpec({ name: 'status', timePoints: 5, T: { log: [1, 300], points: 40 }, B0: { lin: [1, 20], points: 20 } });
 // 800 points in 16 chunks of 50: shard i of 4 holds chunks i, i+4, i+8, i+12
 const sink = (): NodeJS.WritableStream & { text: string } => {
   const s = { text: '', write: (c: string) => ((s.text += c), true) };

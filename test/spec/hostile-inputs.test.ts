@@ -18,25 +18,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, relaxmapBatch, startCli, type BatchCase, type CliResult } from '../helpers/cli.js';
 import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const BASE = `version: 1
-name: hostile
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-thermalization: rodin-abergel
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-time: { stop: 60, points: 5 }
-sweep:
-  T: { log: [1, 300], points: 4 }
-  B0: { lin: [1, 20], points: 3 }
-outputs: [rates, trajectories]
-`;
+const BASE = pairSweepSpec({ name: 'hostile', timePoints: 5, T: { log: [1, 300], points: 4 }, B0: { lin: [1, 20], points: 3 } });
 /** Chunks of 4 points: 3 chunks, so checkpoints and shards have something to lose. */
 const CHUNKS = ['--chunk-size', '4', '--backend', 'inline', '--quiet'];
 

@@ -21,28 +21,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgv, python, ROOT, startCli, startCliServer, type CliResult, type CliServer } from '../helpers/cli.js';
 import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
 import { mulberry32 } from '../../src/math/mulberry32.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const SPEC = `version: 1
-name: kill-resume
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12, tau_ran: 60e-12, kappa: 0.2 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-  - { type: random_field, spins: [a, b], rms_hz: 2300, tau_c: tau_ran, kappa: kappa }
-thermalization: [rodin-abergel, bengs-levitt]
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-  singlet: singlet(a,b)
-time: { stop: 60, points: 16 }
-sweep:
-  T: { log: [0.02, 300], points: 40 }
-  B0: { lin: [1, 20], points: 40 }
-  kappa: { lin: [-0.5, 0.9], points: 4 }
-outputs: [rates, eigenrates, steady_state, trajectories]
-`;
+const SPEC = pairSweepSpec({
+  name: 'kill-resume',
+  randomField: true,
+  timePoints: 16,
+  T: { log: [0.02, 300], points: 40 },
+  B0: { lin: [1, 20], points: 40 },
+  moreAxes: ['kappa: { lin: [-0.5, 0.9], points: 4 }'],
+});
 const CHUNKS = 50;
 const TRIALS = 20;
 

@@ -8,27 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, relaxmap, ROOT, startCli } from '../helpers/cli.js';
+import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
 
-const SMALL = `version: 1
-name: small-sweep
-spins:
-  - { id: a, isotope: 1H }
-  - { id: b, isotope: 1H }
-parameters: { T: 300, B0: 9.4, tau_c: 8e-12, tau_ran: 60e-12, kappa: 0.2 }
-relaxation:
-  - { type: dipolar, spins: [a, b], b_hz: 35000, tau_c: tau_c }
-  - { type: random_field, spins: [a, b], rms_hz: 2300, tau_c: tau_ran, kappa: kappa }
-thermalization: [rodin-abergel, bengs-levitt]
-initial: singlet(a,b)
-observables:
-  Mz: Iz(a) + Iz(b)
-  singlet: singlet(a,b)
-time: { stop: 60, points: 13 }
-sweep:
-  T: { log: [0.02, 300], points: 3 }
-  B0: { lin: [1, 20], points: 2 }
-outputs: [rates, eigenrates, steady_state, trajectories]
-`;
+const SMALL = pairSweepSpec({ name: 'small-sweep', randomField: true, timePoints: 13, T: { log: [0.02, 300], points: 3 }, B0: { lin: [1, 20], points: 2 } });
 
 let dir: string;
 beforeAll(() => {
