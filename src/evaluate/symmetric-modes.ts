@@ -66,15 +66,18 @@ export class SymmetricModes {
     this.packed = this.wasm ? this.wasm.alloc(total) : new Float64Array(total);
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
-    const packedElem = Int32Array.from(form.pieceElem, (e) => {
+    // (a plain loop: Int32Array.from with a mapping function goes through the iterator protocol)
+    const packedElem = new Int32Array(form.pieceElem.length);
+    for (let z = 0; z < packedElem.length; z++) {
+      const e = form.pieceElem[z] as number;
       const j = e % r;
       const i = (e - j) / r;
       const b = blockOf[i] as number;
       if (blockOf[j] !== b) throw new Error('symmetric form: a piece couples two blocks');
       const b0 = form.blocks[b] as number;
       const nb = (form.blocks[b + 1] as number) - b0;
-      return (this.blockOffset[b] as number) + (i - b0) * nb + (j - b0);
-    });
+      packedElem[z] = (this.blockOffset[b] as number) + (i - b0) * nb + (j - b0);
+    }
     // each element is then one running sum in registers instead of a load and a store per
     // piece (1,452 pieces on 406 elements for an electron and three 1H)
     // (a counting sort: stable, linear; a kernel is built per run and per worker)

@@ -162,3 +162,29 @@ export class OperatorBasis {
     return m;
   }
 }
+
+/** Product bases by spin multiplicities (most recently used last): a basis is a pure function of them. */
+const productBases = new Map<string, OperatorBasis>();
+/** Distinct spin systems whose bases are kept (a 6-spin basis holds ~260k entries). */
+const KEPT_BASES = 4;
+
+/**
+ * The product basis of a system, shared by every system of the same spin multiplicities (in
+ * order). Why: a sweep's set-up builds it per job (~0.5 MB of entries for an electron and three
+ * 1H), and the algebra cached on it (product-algebra.ts: structure tables, scratch) comes with
+ * it; nothing in a basis depends on gyromagnetic ratios, couplings or parameters.
+ */
+export function productBasis(system: SpinSystem): OperatorBasis {
+  const key = system.spins.map((s) => multiplicity(s.spin)).join(',');
+  const hit = productBases.get(key);
+  if (hit) {
+    productBases.delete(key);
+    productBases.set(key, hit);
+    return hit;
+  }
+  const basis = new OperatorBasis(system);
+  productBases.set(key, basis);
+  while (productBases.size > KEPT_BASES) productBases.delete(productBases.keys().next().value as string);
+  return basis;
+}
+

@@ -254,6 +254,17 @@ export class ProductAlgebra {
   }
 
   private scratchAcc: Accumulator[] | undefined;
+  private scratchMasks: { bx: Int32Array; bz: Int32Array; bw: Int32Array; ax: Int32Array; az: Int32Array; aw: Int32Array } | undefined;
+
+  /** Scratch for pauliTriplets: x and z masks and |x & z| of up to `n` strings per side. */
+  private tripletMasks(n: number): NonNullable<ProductAlgebra['scratchMasks']> {
+    const have = this.scratchMasks;
+    if (have && have.bx.length >= n) return have;
+    const len = Math.max(n, 2 * (have?.bx.length ?? 0), 16);
+    const m = { bx: new Int32Array(len), bz: new Int32Array(len), bw: new Int32Array(len), ax: new Int32Array(len), az: new Int32Array(len), aw: new Int32Array(len) };
+    this.scratchMasks = m;
+    return m;
+  }
 
   /**
    * expand() for spins 1/2 from the non-zeros of X: (B_a)_ij = 2^(-N/2) (-i)^|x&z| (-1)^|i&z|
@@ -306,12 +317,22 @@ export class ProductAlgebra {
     const zTh = acc[3] as Accumulator;
     const nb = b.index.length;
     const na = aDag.index.length;
-    const bx = Int32Array.from(b.index, (q) => xm[q] as number);
-    const bz = Int32Array.from(b.index, (q) => zm[q] as number);
-    const ax = Int32Array.from(aDag.index, (q) => xm[q] as number);
-    const az = Int32Array.from(aDag.index, (q) => zm[q] as number);
-    const bw = Int32Array.from(b.index, (q) => popcount((xm[q] as number) & (zm[q] as number)));
-    const aw = Int32Array.from(aDag.index, (q) => popcount((xm[q] as number) & (zm[q] as number)));
+    // masks and weights of the terms' strings, in scratch reused across calls (this runs once
+    // per source term and column set: a sweep's set-up calls it hundreds of times)
+    const masks = this.tripletMasks(Math.max(na, nb));
+    const { bx, bz, bw, ax, az, aw } = masks;
+    for (let t = 0; t < nb; t++) {
+      const q = b.index[t] as number;
+      bx[t] = xm[q] as number;
+      bz[t] = zm[q] as number;
+      bw[t] = popcount((xm[q] as number) & (zm[q] as number));
+    }
+    for (let t = 0; t < na; t++) {
+      const q = aDag.index[t] as number;
+      ax[t] = xm[q] as number;
+      az[t] = zm[q] as number;
+      aw[t] = popcount((xm[q] as number) & (zm[q] as number));
+    }
     const nCols = columns ? columns.length : n;
     for (let cc = 0; cc < nCols; cc++) {
       const col = columns ? (columns[cc] as number) : cc;

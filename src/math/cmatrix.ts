@@ -1,3 +1,5 @@
+import { modulus } from './modulus.js';
+
 /**
  * Small dense complex matrices in split storage (separate real and imaginary
  * Float64Arrays, row-major). Hilbert-space operators of the spin systems relaxmap
@@ -207,7 +209,7 @@ export function frobeniusNorm(a: CMatrix): number {
 
 export function maxAbs(a: CMatrix): number {
   let m = 0;
-  for (let k = 0; k < a.re.length; k++) m = Math.max(m, Math.hypot(a.re[k] as number, a.im[k] as number));
+  for (let k = 0; k < a.re.length; k++) m = Math.max(m, modulus(a.re[k] as number, a.im[k] as number));
   return m;
 }
 

@@ -1,5 +1,6 @@
 import { CMatrix, adjoint, maxAbs, mul } from '../math/cmatrix.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
+import { modulus } from '../math/modulus.js';
 import type { H0Part } from './hamiltonian.js';
 import type { ParamValues } from './scalar.js';
 
@@ -23,7 +24,7 @@ function isDiagonal(m: CMatrix, tol: number): boolean {
   const n = m.rows;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      if (i !== j && Math.hypot(m.re[i * n + j] as number, m.im[i * n + j] as number) > tol) return false;
+      if (i !== j && modulus(m.re[i * n + j] as number, m.im[i * n + j] as number) > tol) return false;
     }
   }
   return true;
@@ -121,7 +122,7 @@ export function numericEigenstructure(h: CMatrix): EigenStructure {
   };
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      if (Math.hypot(h.re[i * n + j] as number, h.im[i * n + j] as number) > 1e-15 * scale) parent[find(i)] = find(j);
+      if (modulus(h.re[i * n + j] as number, h.im[i * n + j] as number) > 1e-15 * scale) parent[find(i)] = find(j);
     }
   }
   const blocks = new Map<number, number[]>();
@@ -230,15 +231,27 @@ export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): Eige
   const at = plain ? a : mul(adjoint(v), mul(a, v));
   const big = Math.max(maxAbs(at), 1e-300);
   const groups: { signature: Float64Array; mask: CMatrix }[] = [];
+  // the signature of each element in one scratch array, copied only for a new group
+  const nParts = es.energies.length;
+  const sig = new Float64Array(nParts);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const re = at.re[i * n + j] as number;
       const im = at.im[i * n + j] as number;
-      if ((im === 0 ? Math.abs(re) : Math.hypot(re, im)) <= dropRel * big) continue;
-      const sig = transitionSignature(es, i, j);
-      let g = groups.find((x) => signaturesEqual(es, x.signature, sig));
+      if (modulus(re, im) <= dropRel * big) continue;
+      for (let m = 0; m < nParts; m++) {
+        const em = es.energies[m] as Float64Array;
+        sig[m] = (em[i] as number) - (em[j] as number);
+      }
+      let g: { signature: Float64Array; mask: CMatrix } | undefined;
+      for (const x of groups) {
+        if (signaturesEqual(es, x.signature, sig)) {
+          g = x;
+          break;
+        }
+      }
       if (!g) {
-        g = { signature: sig, mask: new CMatrix(n, n) };
+        g = { signature: sig.slice(), mask: new CMatrix(n, n) };
         groups.push(g);
       }
       g.mask.re[i * n + j] = re;

@@ -1,5 +1,5 @@
 import { adjoint, type CMatrix } from '../math/cmatrix.js';
-import { OperatorBasis } from '../liouville/operator-basis.js';
+import { productBasis, type OperatorBasis } from '../liouville/operator-basis.js';
 import { algebraOf, expand, Triplets, type Expansion } from '../liouville/product-algebra.js';
 import type { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { relaxationForms, toSparse } from '../liouville/superoperators.js';
@@ -233,7 +233,7 @@ function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
 /** Build the generator model of a system: basis superoperators and coefficient references. */
 export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const system = new SpinSystem(desc.spins);
-  const basis = new OperatorBasis(system);
+  const basis = productBasis(system);
   const zeeman = zeemanGroups(system, desc);
   const parts = h0Parts(system, desc, zeeman);
   const pairs = couplingPairs(system, desc.mechanisms, desc.crossCorrelations);
