@@ -8,7 +8,7 @@ import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.j
 import { emptyKernelCounters, type KernelCounters } from './backend.js';
 import { FLAG_MODES_FAILED, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, type ChunkResult, type Want } from './chunk.js';
 import type { SymmetricForm } from '../evaluate/symmetric-form.js';
-import { SymmetricModes } from '../evaluate/symmetric-modes.js';
+import { SymmetricModes, type Slot } from '../evaluate/symmetric-modes.js';
 import { SteadyRefinement } from './steady-refinement.js';
 import { modulus } from '../math/modulus.js';
 
@@ -25,6 +25,7 @@ function uniformStep(times: Float64Array): number | undefined {
 /** Largest reduced dimension for which a uniform grid is stepped with one propagator when no modes are wanted. */
 export const MAX_STEPPED_R = 6;
 
+
 /**
  * Float64 evaluation of many grid points of one spec and thermal model. Every buffer is
  * allocated in the constructor; the per-point loop only reads tables and writes into the
@@ -36,7 +37,10 @@ export const MAX_STEPPED_R = 6;
  * time grid is then evaluated from the modes. A uniform grid without wanted modes and a
  * small reduced dimension (the pair benchmark) is stepped with one exponential instead; one
  * matrix exponential per interval is left only for a general generator whose eigenbasis
- * fails the reproduction test (counted in `counters`).
+ * fails the reproduction test (counted in `counters`). With the WebAssembly solver the
+ * symmetric route takes two points at a time (pointPair): their eigen-decompositions run side
+ * by side, which hides the latency of QL's rotations, with results bit for bit those of one
+ * point at a time (RELAXMAP_PAIRS=0).
  */
 export class F64Kernel {
   private readonly cp: CompiledProblem;
@@ -55,6 +59,8 @@ export class F64Kernel {
   private readonly popsInit: Float64Array;
   private readonly tmp: Float64Array;
   private readonly modes: ModeExtractor;
+  /** The second point's modes when two points are evaluated at once (SymmetricModes.evaluatePair). */
+  private readonly modes2: ModeExtractor | undefined;
   private readonly dt: number | undefined;
   private readonly sqrtD: number;
   private readonly tableData: Float64Array[];
@@ -141,6 +147,8 @@ export class F64Kernel {
       }
       this.sym = ok ? new SymmetricModes(sym, cp.nObs, cp.nStates) : undefined;
     } else this.sym = undefined;
+    // RELAXMAP_PAIRS=0: the symmetric route one point at a time (comparisons, tests)
+    this.modes2 = this.sym?.pairs && process.env.RELAXMAP_PAIRS !== '0' ? new ModeExtractor(r, cp.nObs) : undefined;
   }
 
   /** Evaluate `count` points from per-model flat index `start`, writing point j into row offset + j of `out`. */
@@ -151,10 +159,46 @@ export class F64Kernel {
     }
     const cursor = this.cursor;
     cursor.seek(start, this.tables.grid.strides);
-    for (let j = 0; j < count; j++) {
+    const wantTraj = this.want.trajectories && out.shape.nTimes > 0;
+    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && this.r <= MAX_STEPPED_R;
+    // two points at a time through the symmetric form: their eigen-decompositions run side by
+    // side (SymmetricModes.evaluatePair), results bit for bit those of one point at a time
+    const pairs = this.modes2 !== undefined && !stepped && !out.shape.buildup;
+    for (let j = 0; j < count; ) {
       if (j > 0) cursor.next();
-      this.point(out, offset + j);
+      if (pairs && j + 1 < count) {
+        this.pointPair(out, offset + j, start + j);
+        j += 2;
+      } else {
+        this.point(out, offset + j);
+        j++;
+      }
     }
+  }
+
+  /**
+   * Points `flat` and `flat + 1` (rows `row`, `row + 1`) on the symmetric route at once; the
+   * cursor is at `flat` on entry and at `flat + 1` on return. A point the pair could not take
+   * (weights too spread, no convergence) is evaluated again on its own, as point() would.
+   */
+  private pointPair(out: ChunkResult, row: number, flat: number): void {
+    const sm = this.sym as SymmetricModes;
+    const second = sm.second as Slot;
+    const meB = this.modes2 as ModeExtractor;
+    this.pointHead(out, row);
+    this.symmetricInputs(sm.coef, sm.pops, sm.rho0);
+    this.cursor.next();
+    this.pointHead(out, row + 1);
+    this.symmetricInputs(second.coef, second.pops, second.rho0);
+    const ok = sm.evaluatePair(this.modes, meB);
+    if (ok & 1) this.symmetricOutputs(out, row, this.modes);
+    else {
+      this.cursor.seek(flat, this.tables.grid.strides);
+      this.point(out, row);
+      this.cursor.seek(flat + 1, this.tables.grid.strides);
+    }
+    if (ok & 2) this.symmetricOutputs(out, row + 1, meB);
+    else this.point(out, row + 1);
   }
 
   private scratchSize = 0;
@@ -339,8 +383,23 @@ export class F64Kernel {
   }
 
   private point(out: ChunkResult, row: number): void {
+    if (!this.pointHead(out, row)) return;
+    const { nTimes } = out.shape;
+    const wantTraj = this.want.trajectories && nTimes > 0;
+    // a uniform grid without modes on a tiny system: one exponential, then r x r steps
+    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && this.r <= MAX_STEPPED_R;
+    if (this.sym && !stepped && this.symmetricPoint(out, row)) return;
+    out.flags[row] = this.generalPoint(out, row);
+  }
+
+  /**
+   * What every route needs of the point at the cursor: coefficients, populations, Boltzmann
+   * values and projection rates (written to `row`), the initial populations. False when no
+   * dynamics are wanted (flags written).
+   */
+  private pointHead(out: ChunkResult, row: number): boolean {
     const cp = this.cp;
-    const { r, coef } = this;
+    const { coef } = this;
     const nObs = cp.nObs;
     const { nTimes } = out.shape;
     this.fillCoefficients(coef);
@@ -365,17 +424,23 @@ export class F64Kernel {
     const wantTraj = this.want.trajectories && nTimes > 0;
     if (!this.want.modes && !wantTraj) {
       out.flags[row] = 0;
-      return;
+      return false;
     }
     if (!cp.initialFixed) this.populations(cp.initialSign === -1 ? -1 : 1, this.popsInit);
-    // a uniform grid without modes on a tiny system: one exponential, then r x r steps
-    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && r <= MAX_STEPPED_R;
-    if (this.sym && !stepped && this.symmetricPoint(out, row)) return;
-    out.flags[row] = this.generalPoint(out, row);
+    return true;
   }
 
   /** Modes from the symmetric form; false when the form cannot take this point (the general route then does). */
   private symmetricPoint(out: ChunkResult, row: number): boolean {
+    const sm = this.sym as SymmetricModes;
+    this.symmetricInputs(sm.coef, sm.pops, sm.rho0);
+    if (!sm.evaluate(this.modes)) return false;
+    this.symmetricOutputs(out, row, this.modes);
+    return true;
+  }
+
+  /** The symmetric form's inputs of the point at the cursor (after pointHead): coefficients, populations, initial state. */
+  private symmetricInputs(c: Float64Array, pops: Float64Array, rho0: Float64Array): void {
     const sm = this.sym as SymmetricModes;
     const form = sm.form;
     const cp = this.cp;
@@ -384,7 +449,6 @@ export class F64Kernel {
       const idx = this.cursor.index;
       const data = this.tableData;
       const gt = this.groupTables;
-      const c = sm.coef;
       for (let q = 0; q < form.groupTerm.length; q++) {
         const ts = gt[5 * q] as number;
         const tj = gt[5 * q + 1] as number;
@@ -394,9 +458,8 @@ export class F64Kernel {
           c[3 * q + part] = sj * ((data[t] as Float64Array)[idx[t] as number] as number);
         }
       }
-    } else sm.coef.set(this.coef);
-    sm.pops.set(this.pops);
-    const rho0 = sm.rho0;
+    } else c.set(this.coef);
+    pops.set(this.pops);
     if (form.initialFixed) rho0.set(form.initialFixed);
     else {
       rho0.fill(0);
@@ -406,15 +469,18 @@ export class F64Kernel {
         for (let j = 0; j < r; j++) rho0[j] = (rho0[j] as number) + p * (form.projectors[s * r + j] as number);
       }
     }
-    const me = this.modes;
-    if (!sm.evaluate(me)) return false;
+  }
+
+  /** Trajectories, modes and flags of a point from its symmetric-route modes `me`. */
+  private symmetricOutputs(out: ChunkResult, row: number, me: ModeExtractor): void {
+    const cp = this.cp;
     this.counters.symmetric++;
     let flags = 0;
     if (this.want.trajectories && out.shape.nTimes > 0) {
-      this.trajectoryFromModes(out, row);
+      this.trajectoryFromModes(out, row, me);
       this.counters.trajectoriesFromModes++;
     }
-    if (this.want.modes) flags |= this.writeModes(out, row, true);
+    if (this.want.modes) flags |= this.writeModes(out, row, true, me);
     if (out.shape.buildup) {
       this.assemble();
       const rho0r = this.rho0;
@@ -423,7 +489,6 @@ export class F64Kernel {
       flags |= this.refinement.apply(this.g, rho0r, out, row);
     }
     out.flags[row] = flags;
-    return true;
   }
 
   /**
@@ -486,10 +551,9 @@ export class F64Kernel {
   }
 
   /** Eigenrates, amplitudes and steady state of the last decomposition into the outputs; flag bits. */
-  private writeModes(out: ChunkResult, row: number, ok: boolean): number {
+  private writeModes(out: ChunkResult, row: number, ok: boolean, me: ModeExtractor = this.modes): number {
     const nObs = this.cp.nObs;
     const nModes = out.shape.nModes;
-    const me = this.modes;
     const eig = out.eigenrates;
     const amp = out.amplitudes;
     if (!ok) {
@@ -534,9 +598,8 @@ export class F64Kernel {
    * mode on a log grid is spent after a few points); a uniform grid from 0 multiplies by
    * exp(-g dt) instead of calling exp.
    */
-  private trajectoryFromModes(out: ChunkResult, row: number): void {
+  private trajectoryFromModes(out: ChunkResult, row: number, me: ModeExtractor = this.modes): void {
     const cp = this.cp;
-    const me = this.modes;
     const nObs = cp.nObs;
     const times = cp.times;
     const nT = times.length;

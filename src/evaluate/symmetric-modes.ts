@@ -11,6 +11,19 @@ function useWasm(): boolean {
 /** Largest ratio of Boltzmann weights the weighted route accepts (errors ~ eps times it). */
 export const MAX_WEIGHT_SPREAD = 1e6;
 
+/** The per-point arrays of one evaluation: inputs (coef, pops, rho0) and what is derived from them. */
+export interface Slot {
+  readonly coef: Float64Array;
+  readonly pops: Float64Array;
+  readonly rho0: Float64Array;
+  readonly ref: Float64Array;
+  readonly packed: Float64Array;
+  readonly w: Float64Array;
+  readonly wClass: Float64Array;
+  readonly probes: Float64Array;
+  readonly lambda: Float64Array;
+}
+
 /**
  * Relaxation modes of one point from a symmetric form (symmetric-form.ts): assemble
  * the symmetric generator block by block from the per-point coefficients, then per block a
@@ -18,7 +31,9 @@ export const MAX_WEIGHT_SPREAD = 1e6;
  * observables W o and the weighted initial deviation W^-1 (rho0 - rho_ref). With
  * Gs = U diag(lambda) U^T, <O>(t) = <O>_ref + sum_k (o^T W u_k)(u_k^T W^-1 (rho0 - rho_ref)) exp(lambda_k t).
  * The raw modes go to a ModeExtractor, which merges, classifies and reports them by the same
- * rules as the general route. Allocation-free after construction.
+ * rules as the general route. Allocation-free after construction. evaluatePair does the same for
+ * two points whose inputs are in the first and the second slot, solving each block of both in
+ * one WebAssembly call (bit for bit two evaluate() calls).
  */
 export class SymmetricModes {
   readonly form: SymmetricForm;
@@ -43,6 +58,9 @@ export class SymmetricModes {
   private readonly wClass: Float64Array;
   /** The WebAssembly solver (packed blocks, probes and eigenvalues live in its memory), or undefined: the JavaScript one. */
   private readonly wasm: WasmSymmetricEigen | undefined;
+  /** The arrays above as a slot, and a second slot for evaluatePair (WebAssembly only). */
+  private readonly first: Slot;
+  readonly second: Slot | undefined;
 
   constructor(form: SymmetricForm, nObs: number, nStates: number) {
     this.form = form;
@@ -62,7 +80,8 @@ export class SymmetricModes {
       this.blockOffset[b + 1] = (this.blockOffset[b] as number) + nb * nb;
     }
     const total = this.blockOffset[nBlocks] as number;
-    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, total + (nObs + 2) * maxB + 16) : undefined;
+    // room for two slots' blocks, eigenvalues and probes (evaluatePair)
+    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB) + 16) : undefined;
     this.packed = this.wasm ? this.wasm.alloc(total) : new Float64Array(total);
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
@@ -113,11 +132,91 @@ export class SymmetricModes {
     this.probes = this.wasm ? this.wasm.alloc((nObs + 1) * maxB) : new Float64Array((nObs + 1) * maxB);
     this.w = new Float64Array(r);
     this.wClass = new Float64Array(Math.max(1, form.classA.length));
+    this.first = { coef: this.coef, pops: this.pops, rho0: this.rho0, ref: this.ref, packed: this.packed, w: this.w, wClass: this.wClass, probes: this.probes, lambda: this.lambda };
+    const wasm = this.wasm;
+    this.second = wasm
+      ? {
+          coef: new Float64Array(this.coef.length),
+          pops: new Float64Array(nStates),
+          rho0: new Float64Array(r),
+          ref: new Float64Array(r),
+          packed: wasm.alloc(total),
+          w: new Float64Array(r),
+          wClass: new Float64Array(this.wClass.length),
+          probes: wasm.alloc((nObs + 1) * maxB),
+          lambda: wasm.alloc(maxB),
+        }
+      : undefined;
   }
 
   /** Raw modes of the current inputs into `me` (then me.finish); false on non-finite input or no convergence. */
   evaluate(me: ModeExtractor): boolean {
-    const { form, nObs, coef, packed, w, ref, rho0, pops } = this;
+    return this.prepare(this.first) && this.evaluateSlot(this.first, me);
+  }
+
+  /** Whether evaluatePair can run (it needs the WebAssembly solver). */
+  get pairs(): boolean {
+    return this.second !== undefined;
+  }
+
+  /**
+   * evaluate() of two points at once, the inputs of the first in coef/pops/rho0 and of the
+   * second in `second`: each block of both is solved by one solvePair call, so the results are
+   * bit for bit those of two evaluate() calls. Returns which points succeeded (bit 0: the
+   * first, bit 1: the second); a point that did not is to be evaluated again on its own (if
+   * the pair's solve fails, neither bit is set).
+   */
+  evaluatePair(meA: ModeExtractor, meB: ModeExtractor): number {
+    const A = this.first;
+    const B = this.second;
+    const wasm = this.wasm;
+    if (!B || !wasm) throw new Error('SymmetricModes.evaluatePair: no second slot (WebAssembly solver unavailable)');
+    const okA = this.prepare(A);
+    const okB = this.prepare(B);
+    if (!okA && !okB) return 0;
+    if (!okA) return this.evaluateSlot(B, meB) ? 2 : 0;
+    if (!okB) return this.evaluateSlot(A, meA) ? 1 : 0;
+    const normA = this.initialNorm2(A);
+    const normB = this.initialNorm2(B);
+    const { form, nObs } = this;
+    const nBlocks = form.blocks.length - 1;
+    let kA = 0;
+    let kB = 0;
+    for (let b = 0; b < nBlocks; b++) {
+      const nb = (form.blocks[b + 1] as number) - (form.blocks[b] as number);
+      this.fillProbes(A, b);
+      this.fillProbes(B, b);
+      const at = this.blockOffset[b] as number;
+      if (!wasm.solvePair(A.packed.subarray(at, at + nb * nb), B.packed.subarray(at, at + nb * nb), nb, A.lambda, B.lambda, A.probes, B.probes, nObs + 1)) return 0;
+      kA = meA.addSymmetricModes(A.lambda, A.probes, nb, kA);
+      kB = meB.addSymmetricModes(B.lambda, B.probes, nb, kB);
+    }
+    this.finishModes(A, meA, kA, normA);
+    this.finishModes(B, meB, kB, normB);
+    return 3;
+  }
+
+  /** evaluate() of a prepared slot. */
+  private evaluateSlot(slot: Slot, me: ModeExtractor): boolean {
+    const norm2 = this.initialNorm2(slot);
+    const { form, nObs, ws } = this;
+    const nBlocks = form.blocks.length - 1;
+    let k = 0;
+    for (let b = 0; b < nBlocks; b++) {
+      const nb = (form.blocks[b + 1] as number) - (form.blocks[b] as number);
+      this.fillProbes(slot, b);
+      const a = slot.packed.subarray(this.blockOffset[b] as number, (this.blockOffset[b] as number) + nb * nb);
+      if (!(this.wasm ? this.wasm.solve(a, nb, slot.lambda, slot.probes, nObs + 1) : symmetricEigen(a, nb, ws, slot.lambda, slot.probes, nObs + 1))) return false;
+      k = me.addSymmetricModes(slot.lambda, slot.probes, nb, k);
+    }
+    this.finishModes(slot, me, k, norm2);
+    return true;
+  }
+
+  /** The generator's blocks from the coefficients, the weights and the reference state of a slot; false when the weights spread too far. */
+  private prepare(slot: Slot): boolean {
+    const { form } = this;
+    const { coef, packed, w, ref, pops } = slot;
     const r = form.r;
     packed.fill(0);
     const { elem, elemStart, sortedCoef, sortedVal } = this;
@@ -128,7 +227,7 @@ export class SymmetricModes {
     }
     // weights (p_a p_b)^(1/4) per mean-energy class; reference state
     if (form.route === 'weighted') {
-      const wc = this.wClass;
+      const wc = slot.wClass;
       let wMin = Infinity;
       let wMax = 0;
       for (let c = 0; c < form.classA.length; c++) {
@@ -153,31 +252,41 @@ export class SymmetricModes {
         for (let j = 0; j < r; j++) ref[j] = (ref[j] as number) + p * (form.projectors[s * r + j] as number);
       }
     }
-    const { probes, lambda, ws } = this;
-    const nBlocks = form.blocks.length - 1;
-    let k = 0;
-    // norm of the initial state in the metric of the excitations (weighted: W^-1 rho0)
+    return true;
+  }
+
+  /** Norm of the initial state in the metric of the excitations (weighted: W^-1 rho0), squared. */
+  private initialNorm2(slot: Slot): number {
+    const { rho0, w } = slot;
     let norm2 = 0;
-    for (let j = 0; j < r; j++) norm2 += ((rho0[j] as number) / (w[j] as number)) ** 2;
-    for (let b = 0; b < nBlocks; b++) {
-      const b0 = form.blocks[b] as number;
-      const nb = (form.blocks[b + 1] as number) - b0;
-      for (let o = 0; o < nObs; o++) {
-        for (let i = 0; i < nb; i++) probes[o * nb + i] = (form.observables[o * r + b0 + i] as number) * (w[b0 + i] as number);
-      }
-      for (let i = 0; i < nb; i++) probes[nObs * nb + i] = ((rho0[b0 + i] as number) - (ref[b0 + i] as number)) / (w[b0 + i] as number);
-      const a = packed.subarray(this.blockOffset[b] as number, (this.blockOffset[b] as number) + nb * nb);
-      if (!(this.wasm ? this.wasm.solve(a, nb, lambda, probes, nObs + 1) : symmetricEigen(a, nb, ws, lambda, probes, nObs + 1))) return false;
-      k = me.addSymmetricModes(lambda, probes, nb, k);
+    for (let j = 0; j < this.form.r; j++) norm2 += ((rho0[j] as number) / (w[j] as number)) ** 2;
+    return norm2;
+  }
+
+  /** Probes of block b: the weighted observables and the weighted initial deviation. */
+  private fillProbes(slot: Slot, b: number): void {
+    const { form, nObs } = this;
+    const { probes, w, rho0, ref } = slot;
+    const r = form.r;
+    const b0 = form.blocks[b] as number;
+    const nb = (form.blocks[b + 1] as number) - b0;
+    for (let o = 0; o < nObs; o++) {
+      for (let i = 0; i < nb; i++) probes[o * nb + i] = (form.observables[o * r + b0 + i] as number) * (w[b0 + i] as number);
     }
+    for (let i = 0; i < nb; i++) probes[nObs * nb + i] = ((rho0[b0 + i] as number) - (ref[b0 + i] as number)) / (w[b0 + i] as number);
+  }
+
+  /** Group and report the raw modes, then add the reference state's part to the steady state. */
+  private finishModes(slot: Slot, me: ModeExtractor, k: number, norm2: number): void {
+    const { form, nObs } = this;
+    const r = form.r;
     me.growth = 1;
     me.oscillating = false;
     me.finish(k, Math.sqrt(norm2));
     for (let o = 0; o < nObs; o++) {
       let s = 0;
-      for (let j = 0; j < r; j++) s += (form.observables[o * r + j] as number) * (ref[j] as number);
+      for (let j = 0; j < r; j++) s += (form.observables[o * r + j] as number) * (slot.ref[j] as number);
       me.steady[o] = (me.steady[o] as number) + s;
     }
-    return true;
   }
 }

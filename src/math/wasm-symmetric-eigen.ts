@@ -39,6 +39,7 @@ function wasmModule(): object | null {
 }
 
 type EigenFn = (a: number, n: number, probes: number, m: number, lambda: number, work: number) => number;
+type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, workA: number, workB: number) => number;
 
 /** Bytes below this offset are left to the module (AssemblyScript keeps its static data there). */
 const BASE = 8192;
@@ -49,7 +50,10 @@ export class WasmSymmetricEigen {
   readonly n: number;
   private readonly memory: WasmMemory;
   private readonly fn: EigenFn;
+  private readonly fn2: Eigen2Fn;
   private readonly work: number;
+  /** A second work area: solvePair reduces two matrices at once. */
+  private readonly work2: number;
   private next: number;
   private readonly end: number;
 
@@ -58,12 +62,15 @@ export class WasmSymmetricEigen {
     const inst = new ((globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance)(mod, {});
     this.memory = inst.exports.memory as WasmMemory;
     this.fn = inst.exports.eigen as EigenFn;
-    const workBytes = 8 * (n * n + 6 * n);
-    const bytes = BASE + workBytes + 8 * doubles + 64;
+    this.fn2 = inst.exports.eigen2 as Eigen2Fn;
+    // wasm/symmetric-eigen.ts: n x n, six vectors and QL's state (16) per work area
+    const workBytes = 8 * (n * n + 6 * n + 16);
+    const bytes = BASE + 2 * workBytes + 8 * doubles + 64;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     this.work = BASE;
-    this.next = BASE + workBytes;
+    this.work2 = BASE + workBytes;
+    this.next = BASE + 2 * workBytes;
     this.end = this.memory.buffer.byteLength;
   }
 
@@ -103,5 +110,18 @@ export class WasmSymmetricEigen {
     const buf = this.memory.buffer;
     if (a.buffer !== buf || probes.buffer !== buf || lambda.buffer !== buf) throw new Error('WasmSymmetricEigen.solve: arrays must come from alloc()');
     return this.fn(a.byteOffset, n, probes.byteOffset, m, lambda.byteOffset, this.work) === 1;
+  }
+
+  /**
+   * solve() of two n x n matrices at once, bit for bit two solve() calls: the QL rotations of
+   * both run in one loop, so that the latency of one (a square root, then a division) hides
+   * behind the other's (wasm/symmetric-eigen.ts). False when either does not converge (then
+   * neither result is to be used).
+   */
+  solvePair(aA: Float64Array, aB: Float64Array, n: number, lambdaA: Float64Array, lambdaB: Float64Array, probesA: Float64Array, probesB: Float64Array, m: number): boolean {
+    if (n > this.n) throw new RangeError(`WasmSymmetricEigen: n = ${n} but the instance holds ${this.n}`);
+    const buf = this.memory.buffer;
+    for (const x of [aA, aB, lambdaA, lambdaB, probesA, probesB]) if (x.buffer !== buf) throw new Error('WasmSymmetricEigen.solvePair: arrays must come from alloc()');
+    return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work, this.work2) === 1;
   }
 }

@@ -61,6 +61,45 @@ describe('WebAssembly symmetric eigen-decomposition with probes', () => {
     });
   }
 
+  // solvePair runs the QL rotations of two problems in one loop; every value must be that of
+  // two solve() calls, whichever of the two needs more iterations or longer sweeps
+  for (const n of [1, 2, 3, 7, 12, 28, 86]) {
+    it(`n = ${n}: solvePair gives bit for bit the eigenvalues and probes of two solve() calls`, () => {
+      const rnd = mulberry32(300 + n);
+      const m = 3;
+      const solver = WasmSymmetricEigen.create(n, 6 * n * n + 8 * m * n) as WasmSymmetricEigen;
+      const [aA, aB, a1, a2] = [0, 1, 2, 3].map(() => solver.alloc(n * n)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [pA, pB, p1, p2] = [0, 1, 2, 3].map(() => solver.alloc(m * n)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [lA, lB, l1, l2] = [0, 1, 2, 3].map(() => solver.alloc(n)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      for (let trial = 0; trial < 6; trial++) {
+        // graded and plain, with exact degeneracies (diagonal blocks) in some trials
+        for (const [a, graded] of [[aA, trial % 2 === 0], [aB, trial % 3 === 0]] as const) {
+          a.fill(0);
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j <= i; j++) {
+              if (trial >= 4 && (i + j) % 3 === 1) continue;
+              const v = (2 * rnd() - 1) * (graded ? 10 ** (-8 * rnd()) : 1);
+              a[i * n + j] = v;
+              a[j * n + i] = v;
+            }
+          }
+        }
+        for (const p of [pA, pB]) for (let i = 0; i < m * n; i++) p[i] = 2 * rnd() - 1;
+        a1.set(aA);
+        a2.set(aB);
+        p1.set(pA);
+        p2.set(pB);
+        expect(solver.solvePair(aA, aB, n, lA, lB, pA, pB, m)).toBe(true);
+        expect(solver.solve(a1, n, l1, p1, m)).toBe(true);
+        expect(solver.solve(a2, n, l2, p2, m)).toBe(true);
+        expect(Array.from(lA)).toEqual(Array.from(l1));
+        expect(Array.from(lB)).toEqual(Array.from(l2));
+        expect(Array.from(pA)).toEqual(Array.from(p1));
+        expect(Array.from(pB)).toEqual(Array.from(p2));
+      }
+    });
+  }
+
   it('refuses arrays that are not in its memory', () => {
     const solver = WasmSymmetricEigen.create(2, 8) as WasmSymmetricEigen;
     expect(() => solver.solve(new Float64Array(4), 2, solver.alloc(2), solver.alloc(4), 2)).toThrow(/alloc/);
