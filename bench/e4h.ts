@@ -44,23 +44,19 @@ const points = n * kernels.length;
 console.log(JSON.stringify({ system: 'e+4H', r, points, job_build_s: (t1 - t0) / 1000, kernel_setup_s: (t2 - t1) / 1000, us_per_point_first_pass: passUs[0], us_per_point: usWarm, points_per_s: 1e6 / usWarm, passes: PASSES, median_of_passes: `${WARMUP + 1}-${PASSES}`, counters: kernels[0]!.counters }));
 // dump the symmetric generators and probes of variant 0 for numpy
 const data = kernelData(job, 0)!;
-const sm = new SymmetricModes(data.sym!, job.nObs, data.cp.nStates);
 const nObs = job.nObs;
 const buf = new Float64Array(n * r * r + n * (nObs + 1) * r + job.nTimes);
 const k0 = kernels[0] as unknown as { sym: SymmetricModes; cursor: { seek(f: number, s: readonly number[]): void } };
 for (let p = 0; p < n; p++) {
   const one = chunkViews(chunkShape(job, 1));
   kernels[0]!.run(p, 1, one);
-  const packed = (k0.sym as unknown as { packed: Float64Array }).packed;
+  const { packed, w, ref, rho0 } = k0.sym.first;
   for (let i = 0; i < r; i++) for (let j = 0; j <= i; j++) buf[p * r * r + i * r + j] = buf[p * r * r + j * r + i] = packed[i * r + j]!;
   // probes: weighted observables and deviation
-  const w = (k0.sym as unknown as { w: Float64Array }).w;
-  const ref = k0.sym.ref;
   for (let o = 0; o < nObs; o++) for (let i = 0; i < r; i++) buf[n * r * r + (p * (nObs + 1) + o) * r + i] = data.sym!.observables[o * r + i]! * w[i]!;
-  for (let i = 0; i < r; i++) buf[n * r * r + (p * (nObs + 1) + nObs) * r + i] = (k0.sym.rho0[i]! - ref[i]!) / w[i]!;
+  for (let i = 0; i < r; i++) buf[n * r * r + (p * (nObs + 1) + nObs) * r + i] = (rho0[i]! - ref[i]!) / w[i]!;
 }
 buf.set(job.problems[0]!.times, n * r * r + n * (nObs + 1) * r);
-void sm;
 const file = join(tmpdir(), `relaxmap-e4h-${process.pid}.bin`);
 writeFileSync(file, Buffer.from(buf.buffer));
 try {

@@ -25,7 +25,6 @@ function uniformStep(times: Float64Array): number | undefined {
 /** Largest reduced dimension for which a uniform grid is stepped with one propagator when no modes are wanted. */
 export const MAX_STEPPED_R = 6;
 
-
 /**
  * Float64 evaluation of many grid points of one spec and thermal model. Every buffer is
  * allocated in the constructor; the per-point loop only reads tables and writes into the
@@ -159,11 +158,9 @@ export class F64Kernel {
     }
     const cursor = this.cursor;
     cursor.seek(start, this.tables.grid.strides);
-    const wantTraj = this.want.trajectories && out.shape.nTimes > 0;
-    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && this.r <= MAX_STEPPED_R;
     // two points at a time through the symmetric form: their eigen-decompositions run side by
     // side (SymmetricModes.evaluatePair), results bit for bit those of one point at a time
-    const pairs = this.modes2 !== undefined && !stepped && !out.shape.buildup;
+    const pairs = this.modes2 !== undefined && !this.stepped(out.shape.nTimes) && !out.shape.buildup;
     for (let j = 0; j < count; ) {
       if (j > 0) cursor.next();
       if (pairs && j + 1 < count) {
@@ -183,13 +180,12 @@ export class F64Kernel {
    */
   private pointPair(out: ChunkResult, row: number, flat: number): void {
     const sm = this.sym as SymmetricModes;
-    const second = sm.second as Slot;
     const meB = this.modes2 as ModeExtractor;
     this.pointHead(out, row);
-    this.symmetricInputs(sm.coef, sm.pops, sm.rho0);
+    this.symmetricInputs(sm.first);
     this.cursor.next();
     this.pointHead(out, row + 1);
-    this.symmetricInputs(second.coef, second.pops, second.rho0);
+    this.symmetricInputs(sm.second as Slot);
     const ok = sm.evaluatePair(this.modes, meB);
     if (ok & 1) this.symmetricOutputs(out, row, this.modes);
     else {
@@ -384,12 +380,13 @@ export class F64Kernel {
 
   private point(out: ChunkResult, row: number): void {
     if (!this.pointHead(out, row)) return;
-    const { nTimes } = out.shape;
-    const wantTraj = this.want.trajectories && nTimes > 0;
-    // a uniform grid without modes on a tiny system: one exponential, then r x r steps
-    const stepped = wantTraj && this.dt !== undefined && !this.want.modes && this.r <= MAX_STEPPED_R;
-    if (this.sym && !stepped && this.symmetricPoint(out, row)) return;
+    if (this.sym && !this.stepped(out.shape.nTimes) && this.symmetricPoint(out, row)) return;
     out.flags[row] = this.generalPoint(out, row);
+  }
+
+  /** A uniform grid without modes on a tiny system: one exponential, then r x r steps (the general route). */
+  private stepped(nTimes: number): boolean {
+    return this.want.trajectories && nTimes > 0 && this.dt !== undefined && !this.want.modes && this.r <= MAX_STEPPED_R;
   }
 
   /**
@@ -433,14 +430,15 @@ export class F64Kernel {
   /** Modes from the symmetric form; false when the form cannot take this point (the general route then does). */
   private symmetricPoint(out: ChunkResult, row: number): boolean {
     const sm = this.sym as SymmetricModes;
-    this.symmetricInputs(sm.coef, sm.pops, sm.rho0);
+    this.symmetricInputs(sm.first);
     if (!sm.evaluate(this.modes)) return false;
     this.symmetricOutputs(out, row, this.modes);
     return true;
   }
 
   /** The symmetric form's inputs of the point at the cursor (after pointHead): coefficients, populations, initial state. */
-  private symmetricInputs(c: Float64Array, pops: Float64Array, rho0: Float64Array): void {
+  private symmetricInputs(slot: Slot): void {
+    const { coef: c, pops, rho0 } = slot;
     const sm = this.sym as SymmetricModes;
     const form = sm.form;
     const cp = this.cp;

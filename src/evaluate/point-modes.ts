@@ -76,7 +76,7 @@ export function symmetricModesAt(problem: Problem, p: ParamValues, thermal: Ther
   const es = model.eigen;
   if (!es) return false;
   const beta = betaOf(p[TEMPERATURE] as number);
-  const c = modes.coef;
+  const { coef: c, pops, rho0 } = modes.first;
   if (form.route === 'weighted') {
     for (let q = 0; q < form.groupTerm.length; q++) {
       const ref = (model.compact[form.groupTerm[q] as number] as { coefficient: { strength: number; spectral: number } }).coefficient;
@@ -89,15 +89,15 @@ export function symmetricModesAt(problem: Problem, p: ParamValues, thermal: Ther
     model.compact.forEach((t, k) => (c[k] = coefficientAt(model, t.coefficient, p, thermal)));
   }
   const energies = energiesAt(es, p);
-  modes.pops.set(boltzmannPopulations(energies, beta, 1));
+  pops.set(boltzmannPopulations(energies, beta, 1));
   const r = form.r;
-  if (form.initialFixed) modes.rho0.set(form.initialFixed);
+  if (form.initialFixed) rho0.set(form.initialFixed);
   else {
-    const init = problem.initial.kind === 'inverted' ? boltzmannPopulations(energies, beta, -1) : modes.pops;
-    modes.rho0.fill(0);
+    const init = problem.initial.kind === 'inverted' ? boltzmannPopulations(energies, beta, -1) : pops;
+    rho0.fill(0);
     for (let s = 0; s < init.length; s++) {
       const x = init[s] as number;
-      for (let j = 0; j < r; j++) modes.rho0[j] = (modes.rho0[j] as number) + x * (form.projectors[s * r + j] as number);
+      for (let j = 0; j < r; j++) rho0[j] = (rho0[j] as number) + x * (form.projectors[s * r + j] as number);
     }
   }
   return modes.evaluate(me);

@@ -1,6 +1,7 @@
 import { CMatrix } from '../math/cmatrix.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
 import { algebraOf, expand } from '../liouville/product-algebra.js';
+import { rowNonZeros } from '../liouville/sparse-matrix.js';
 import { rowSupport } from '../physics/term-columns.js';
 import type { Problem } from './problem.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
@@ -89,29 +90,7 @@ export interface SymmetricFormResult {
   readonly why: string;
 }
 
-/** Non-zero columns of each row of a row-major r x r matrix (CSR). */
-function rowsOf(a: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
-  const start = new Int32Array(r + 1);
-  let nnz = 0;
-  for (let e = 0; e < r * r; e++) if ((a[e] as number) !== 0) nnz++;
-  const col = new Int32Array(nnz);
-  const val = new Float64Array(nnz);
-  let z = 0;
-  for (let i = 0; i < r; i++) {
-    for (let j = 0; j < r; j++) {
-      const x = a[i * r + j] as number;
-      if (x !== 0) {
-        col[z] = j;
-        val[z] = x;
-        z++;
-      }
-    }
-    start[i + 1] = z;
-  }
-  return { start, col, val };
-}
-
-type Rows = ReturnType<typeof rowsOf>;
+type Rows = ReturnType<typeof rowNonZeros>;
 
 /**
  * out = V^T T V (row-major r x r), with V given by its rows' non-zeros. Term matrices and the
@@ -268,7 +247,7 @@ function meanEnergyBasis(model: GeneratorModel, problem: Problem): { v: Float64A
   for (let m = 0; m < nParts; m++) {
     // K_m from its rows' non-zeros, each sum in the dense loop's order (skipped terms are
     // exact zeros): e+4H (r = 86) spent a third of this function in the dense products
-    const kRows = rowsOf(kred[m] as Float64Array, r);
+    const kRows = rowNonZeros(kred[m] as Float64Array, r);
     const tol = 1e-9 * (es.scales[m] as number);
     for (let j = 0; j < r; j++) {
       for (let i = 0; i < r; i++) {
@@ -345,7 +324,7 @@ function gradedTerms(model: GeneratorModel, problem: Problem, cp: ReducedTerms):
   const rot = new Float64Array(cp.nTerms * r * r);
   const tmp = new Float64Array(r * r);
   const out = new Float64Array(r * r);
-  const vRows = rowsOf(mb.v, r);
+  const vRows = rowNonZeros(mb.v, r);
   for (let k = 0; k < cp.nTerms; k++) {
     congruence(vRows, cp.termMatrices.subarray(k * r * r, (k + 1) * r * r), r, tmp, out);
     rot.set(out, k * r * r);
@@ -614,7 +593,7 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
     for (let e = 0; e < r * r; e++) if ((m[e] as number) !== 0) out.push(e);
     return Int32Array.from(out);
   });
-  const vRows = rowsOf(form.v, r);
+  const vRows = rowNonZeros(form.v, r);
   for (let trial = 0; trial < 3; trial++) {
     // random inverse temperature and field scales: x = beta * w between ~ -3 and 3
     const nParts = es.parts.length;

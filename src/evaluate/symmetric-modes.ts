@@ -38,13 +38,13 @@ export interface Slot {
 export class SymmetricModes {
   readonly form: SymmetricForm;
   readonly nObs: number;
-  /** Per-point inputs, filled by the caller: coefficients, Boltzmann populations, initial state (form coordinates). */
-  readonly coef: Float64Array;
-  readonly pops: Float64Array;
-  readonly rho0: Float64Array;
-  /** The reference state of the last evaluate (form coordinates). */
-  readonly ref: Float64Array;
-  private readonly packed: Float64Array;
+  /**
+   * The arrays of evaluate(): the caller fills coef, pops and rho0 (coefficients, Boltzmann
+   * populations, initial state in form coordinates); ref is the reference state of the last
+   * evaluation. `second` holds the second point of evaluatePair (WebAssembly only).
+   */
+  readonly first: Slot;
+  readonly second: Slot | undefined;
   /** Pieces grouped by their element of `packed` (stable: each element's sum keeps the pieces' order). */
   private readonly elem: Int32Array;
   private readonly elemStart: Int32Array;
@@ -52,24 +52,13 @@ export class SymmetricModes {
   private readonly sortedVal: Float64Array;
   private readonly blockOffset: Int32Array;
   private readonly ws: SymmetricWorkspace;
-  private readonly lambda: Float64Array;
-  private readonly probes: Float64Array;
-  private readonly w: Float64Array;
-  private readonly wClass: Float64Array;
   /** The WebAssembly solver (packed blocks, probes and eigenvalues live in its memory), or undefined: the JavaScript one. */
   private readonly wasm: WasmSymmetricEigen | undefined;
-  /** The arrays above as a slot, and a second slot for evaluatePair (WebAssembly only). */
-  private readonly first: Slot;
-  readonly second: Slot | undefined;
 
   constructor(form: SymmetricForm, nObs: number, nStates: number) {
     this.form = form;
     this.nObs = nObs;
     const r = form.r;
-    this.coef = new Float64Array(Math.max(1, form.nCoef));
-    this.pops = new Float64Array(nStates);
-    this.rho0 = new Float64Array(r);
-    this.ref = new Float64Array(r);
     // each block stored contiguously (nb x nb, row-major), pieces addressed there directly
     const nBlocks = form.blocks.length - 1;
     this.blockOffset = new Int32Array(nBlocks + 1);
@@ -82,7 +71,6 @@ export class SymmetricModes {
     const total = this.blockOffset[nBlocks] as number;
     // room for two slots' blocks, eigenvalues and probes (evaluatePair)
     this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB) + 16) : undefined;
-    this.packed = this.wasm ? this.wasm.alloc(total) : new Float64Array(total);
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
     // (a plain loop: Int32Array.from with a mapping function goes through the iterator protocol)
@@ -128,25 +116,22 @@ export class SymmetricModes {
       this.sortedVal[at] = form.pieceVal[z] as number;
     }
     this.ws = new SymmetricWorkspace(maxB);
-    this.lambda = this.wasm ? this.wasm.alloc(maxB) : new Float64Array(maxB);
-    this.probes = this.wasm ? this.wasm.alloc((nObs + 1) * maxB) : new Float64Array((nObs + 1) * maxB);
-    this.w = new Float64Array(r);
-    this.wClass = new Float64Array(Math.max(1, form.classA.length));
-    this.first = { coef: this.coef, pops: this.pops, rho0: this.rho0, ref: this.ref, packed: this.packed, w: this.w, wClass: this.wClass, probes: this.probes, lambda: this.lambda };
     const wasm = this.wasm;
-    this.second = wasm
-      ? {
-          coef: new Float64Array(this.coef.length),
-          pops: new Float64Array(nStates),
-          rho0: new Float64Array(r),
-          ref: new Float64Array(r),
-          packed: wasm.alloc(total),
-          w: new Float64Array(r),
-          wClass: new Float64Array(this.wClass.length),
-          probes: wasm.alloc((nObs + 1) * maxB),
-          lambda: wasm.alloc(maxB),
-        }
-      : undefined;
+    // blocks, eigenvalues and probes in the solver's memory when it is WebAssembly
+    const alloc = (length: number): Float64Array => (wasm ? wasm.alloc(length) : new Float64Array(length));
+    const slot = (): Slot => ({
+      coef: new Float64Array(Math.max(1, form.nCoef)),
+      pops: new Float64Array(nStates),
+      rho0: new Float64Array(r),
+      ref: new Float64Array(r),
+      packed: alloc(total),
+      w: new Float64Array(r),
+      wClass: new Float64Array(Math.max(1, form.classA.length)),
+      probes: alloc((nObs + 1) * maxB),
+      lambda: alloc(maxB),
+    });
+    this.first = slot();
+    this.second = wasm ? slot() : undefined;
   }
 
   /** Raw modes of the current inputs into `me` (then me.finish); false on non-finite input or no convergence. */

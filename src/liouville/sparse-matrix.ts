@@ -156,7 +156,7 @@ export function sparseSum(terms: ReadonlyArray<readonly [number, SparseMatrix]>,
 }
 
 /** Non-zeros of a row-major n x r matrix by row (CSR). */
-function rowNonZeros(q: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
+export function rowNonZeros(q: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
   const n = r === 0 ? 0 : q.length / r;
   const start = new Int32Array(n + 1);
   const col: number[] = [];

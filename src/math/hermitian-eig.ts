@@ -8,15 +8,6 @@ export interface HermitianEigen {
 }
 
 /**
- * Eigen-decomposition of a complex Hermitian matrix by cyclic Jacobi rotations.
- *
- * Jacobi is chosen over a Householder/QL route because the matrices are tiny
- * (spin Hamiltonians, density matrices), it is unconditionally accurate for
- * eigenvectors of nearly degenerate levels, and it returns the unit vectors
- * unchanged for an already diagonal matrix: Zeeman-diagonal Hamiltonians keep
- * their product-state eigenbasis, which makes eigenoperators readable.
- */
-/**
  * |re + i im| exactly as Math.hypot computes it, with real entries (every real symmetric
  * input keeps its imaginary parts at zero through the rotations) taking Math.abs: V8's
  * Math.hypot is ~15x slower, and the sweeps call it n^2 times each.
@@ -25,6 +16,15 @@ function abs2(re: number, im: number): number {
   return im === 0 ? Math.abs(re) : Math.hypot(re, im);
 }
 
+/**
+ * Eigen-decomposition of a complex Hermitian matrix by cyclic Jacobi rotations.
+ *
+ * Jacobi is chosen over a Householder/QL route because the matrices are tiny
+ * (spin Hamiltonians, density matrices), it is unconditionally accurate for
+ * eigenvectors of nearly degenerate levels, and it returns the unit vectors
+ * unchanged for an already diagonal matrix: Zeeman-diagonal Hamiltonians keep
+ * their product-state eigenbasis, which makes eigenoperators readable.
+ */
 export function hermitianEigen(a: CMatrix, tol = 1e-15, maxSweeps = 100): HermitianEigen {
   const n = a.rows;
   if (a.cols !== n) throw new Error(`hermitianEigen: matrix is ${a.rows}x${a.cols}, not square`);

@@ -121,7 +121,9 @@ export class WasmSymmetricEigen {
   solvePair(aA: Float64Array, aB: Float64Array, n: number, lambdaA: Float64Array, lambdaB: Float64Array, probesA: Float64Array, probesB: Float64Array, m: number): boolean {
     if (n > this.n) throw new RangeError(`WasmSymmetricEigen: n = ${n} but the instance holds ${this.n}`);
     const buf = this.memory.buffer;
-    for (const x of [aA, aB, lambdaA, lambdaB, probesA, probesB]) if (x.buffer !== buf) throw new Error('WasmSymmetricEigen.solvePair: arrays must come from alloc()');
+    if (aA.buffer !== buf || aB.buffer !== buf || lambdaA.buffer !== buf || lambdaB.buffer !== buf || probesA.buffer !== buf || probesB.buffer !== buf) {
+      throw new Error('WasmSymmetricEigen.solvePair: arrays must come from alloc()');
+    }
     return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work, this.work2) === 1;
   }
 }

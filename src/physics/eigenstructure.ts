@@ -173,11 +173,6 @@ export function energiesAt(es: EigenStructure, p: ParamValues): Float64Array {
   return e;
 }
 
-/** sigma_ij = e[.][i] - e[.][j]: the signature of |i><j|. */
-export function transitionSignature(es: EigenStructure, i: number, j: number): Float64Array {
-  return Float64Array.from(es.energies, (em) => (em[i] as number) - (em[j] as number));
-}
-
 export function signaturesEqual(es: EigenStructure, a: ArrayLike<number>, b: ArrayLike<number>, rel = 1e-9): boolean {
   for (let m = 0; m < a.length; m++) {
     if (Math.abs((a[m] as number) - (b[m] as number)) > rel * (es.scales[m] as number)) return false;
@@ -196,10 +191,6 @@ export interface EigenComponent {
   readonly operator: CMatrix;
 }
 
-/**
- * Split A into eigenoperator components: A = sum_sigma A_sigma with [H0, A_sigma] = w_sigma A_sigma,
- * grouping the matrix elements <i|A|j> of the eigenbasis by transition signature.
- */
 /** Whether v is exactly the identity (diagonal H0 parts keep the product basis exactly). */
 const identityBasis = new WeakMap<CMatrix, boolean>();
 
@@ -221,6 +212,10 @@ function isIdentity(v: CMatrix): boolean {
   return hit;
 }
 
+/**
+ * Split A into eigenoperator components: A = sum_sigma A_sigma with [H0, A_sigma] = w_sigma A_sigma,
+ * grouping the matrix elements <i|A|j> of the eigenbasis by transition signature.
+ */
 export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): EigenComponent[] {
   const n = es.dim;
   const v = es.vectors;
@@ -239,6 +234,7 @@ export function decompose(es: EigenStructure, a: CMatrix, dropRel = 1e-13): Eige
       const re = at.re[i * n + j] as number;
       const im = at.im[i * n + j] as number;
       if (modulus(re, im) <= dropRel * big) continue;
+      // sigma_ij = e[.][i] - e[.][j]: the signature of |i><j|
       for (let m = 0; m < nParts; m++) {
         const em = es.energies[m] as Float64Array;
         sig[m] = (em[i] as number) - (em[j] as number);
