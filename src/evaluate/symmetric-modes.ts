@@ -156,8 +156,9 @@ export class SymmetricModes {
     const B = this.second;
     const wasm = this.wasm;
     if (!B || !wasm) throw new Error('SymmetricModes.evaluatePair: no second slot (WebAssembly solver unavailable)');
-    const okA = this.prepare(A);
-    const okB = this.prepare(B);
+    this.assemblePair(A, B);
+    const okA = this.prepareRest(A);
+    const okB = this.prepareRest(B);
     if (!okA && !okB) return 0;
     if (!okA) return this.evaluateSlot(B, meB) ? 2 : 0;
     if (!okB) return this.evaluateSlot(A, meA) ? 1 : 0;
@@ -200,9 +201,7 @@ export class SymmetricModes {
 
   /** The generator's blocks from the coefficients, the weights and the reference state of a slot; false when the weights spread too far. */
   private prepare(slot: Slot): boolean {
-    const { form } = this;
-    const { coef, packed, w, ref, pops } = slot;
-    const r = form.r;
+    const { coef, packed } = slot;
     packed.fill(0);
     const { elem, elemStart, sortedCoef, sortedVal } = this;
     for (let q = 0; q < elem.length; q++) {
@@ -210,6 +209,42 @@ export class SymmetricModes {
       for (let z = elemStart[q] as number; z < (elemStart[q + 1] as number); z++) x += (coef[sortedCoef[z] as number] as number) * (sortedVal[z] as number);
       packed[elem[q] as number] = x;
     }
+    return this.prepareRest(slot);
+  }
+
+  /**
+   * prepare()'s blocks of two slots in one pass over the pieces. Each element's two sums are
+   * those of prepare(), in the same order (bit for bit); why: the pieces' loop is short per
+   * element, and its mispredicted exits, not the arithmetic, set its time, so two independent
+   * sums per exit take little more than one (9.7 against 17.7 us for two e+3H points).
+   */
+  private assemblePair(A: Slot, B: Slot): void {
+    const cA = A.coef;
+    const cB = B.coef;
+    const pA = A.packed;
+    const pB = B.packed;
+    pA.fill(0);
+    pB.fill(0);
+    const { elem, elemStart, sortedCoef, sortedVal } = this;
+    for (let q = 0; q < elem.length; q++) {
+      let x = 0;
+      let y = 0;
+      for (let z = elemStart[q] as number; z < (elemStart[q + 1] as number); z++) {
+        const c = sortedCoef[z] as number;
+        const v = sortedVal[z] as number;
+        x += (cA[c] as number) * v;
+        y += (cB[c] as number) * v;
+      }
+      pA[elem[q] as number] = x;
+      pB[elem[q] as number] = y;
+    }
+  }
+
+  /** The weights and the reference state of a slot whose blocks are assembled; false when the weights spread too far. */
+  private prepareRest(slot: Slot): boolean {
+    const { form } = this;
+    const { w, ref, pops } = slot;
+    const r = form.r;
     // weights (p_a p_b)^(1/4) per mean-energy class; reference state
     if (form.route === 'weighted') {
       const wc = slot.wClass;
