@@ -1,5 +1,5 @@
 import { projectVector } from '../liouville/reachable-subspace.js';
-import type { SparseMatrix } from '../liouville/sparse-matrix.js';
+import { rowNonZeros, type SparseMatrix } from '../liouville/sparse-matrix.js';
 import type { Problem } from '../evaluate/problem.js';
 import type { CompactTerm } from '../physics/generator-model.js';
 import { hasColumnSources, termColumns } from '../physics/term-columns.js';
@@ -71,9 +71,10 @@ export function compileProblem(problem: Problem): CompiledProblem {
     for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
     return den;
   });
+  const qRows = rowNonZeros(q, r);
   compact.forEach((t, k) => {
     const m = matrices[k] as SparseMatrix;
-    termMatrices.set(m.project(q, r), k * r * r);
+    termMatrices.set(m.project(q, r, qRows), k * r * r);
     isThermalTerm[k] = t.coefficient.part === 'thermal' ? 1 : 0;
     isCoherentTerm[k] = t.coefficient.part === 'coherent' ? 1 : 0;
     observables.forEach((o, j) => {

@@ -1,4 +1,5 @@
 import { projectVector } from '../liouville/reachable-subspace.js';
+import { rowNonZeros } from '../liouville/sparse-matrix.js';
 import { betaOf } from '../physics/constants.js';
 import { energiesAt } from '../physics/eigenstructure.js';
 import { coefficientAt, frequencyAt, type GeneratorModel, type StrengthEntry } from '../physics/generator-model.js';
@@ -30,7 +31,8 @@ export function reducedTerms(problem: Problem): ReducedTerms {
   const { q, r } = reduction;
   const nTerms = model.compact.length;
   const termMatrices = new Float64Array(nTerms * r * r);
-  model.compact.forEach((t, k) => termMatrices.set(t.matrix.project(q, r), k * r * r));
+  const qRows = rowNonZeros(q, r);
+  model.compact.forEach((t, k) => termMatrices.set(t.matrix.project(q, r, qRows), k * r * r));
   const obs = new Float64Array(observables.length * r);
   observables.forEach((o, j) => obs.set(projectVector(q, r, o.vector), j * r));
   const nStates = model.projectors.length;

@@ -1,7 +1,7 @@
 import { CMatrix } from '../math/cmatrix.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
 import { algebraOf, expand } from '../liouville/product-algebra.js';
-import { rowNonZeros } from '../liouville/sparse-matrix.js';
+import { rowNonZeros, type RowNonZeros } from '../liouville/sparse-matrix.js';
 import { rowSupport } from '../physics/term-columns.js';
 import type { Problem } from './problem.js';
 import type { GeneratorModel } from '../physics/generator-model.js';
@@ -90,15 +90,13 @@ export interface SymmetricFormResult {
   readonly why: string;
 }
 
-type Rows = ReturnType<typeof rowNonZeros>;
-
 /**
  * out = V^T T V (row-major r x r), with V given by its rows' non-zeros. Term matrices and the
  * mean-energy rotation are sparse (an electron and three 1H: ~24 of 784 entries per term, 304
  * in V); every product is formed from non-zeros only, each sum in the order of the dense
  * loops (skipped terms are exact zeros), so the result is the dense product's.
  */
-function congruence(vRows: Rows, t: Float64Array, r: number, tmp: Float64Array, out: Float64Array): void {
+function congruence(vRows: RowNonZeros, t: Float64Array, r: number, tmp: Float64Array, out: Float64Array): void {
   const { start, col, val } = vRows;
   // tmp = T V
   tmp.fill(0);
@@ -161,11 +159,12 @@ function meanEnergyBasis(model: GeneratorModel, problem: Problem): { v: Float64A
   const qCols = rowSupport(q, r);
   const col = new Float64Array(n);
   const kcol = new Float64Array(n);
+  const qRows = rowNonZeros(q, r);
   for (let m = 0; m < nParts; m++) {
     const h = (es.parts[m] as { matrix: CMatrix }).matrix;
     const scale = es.scales[m] as number;
     const kfull = alg.anticommutator(expand(basis, h), 1e-14, qCols);
-    const k = kfull.project(q, r);
+    const k = kfull.project(q, r, qRows);
     // span(Q) invariant under K_m: |K q_j|^2 = sum_i (q_i . K q_j)^2 (Pythagoras; resolves ~1e-8)
     for (let j = 0; j < r; j++) {
       for (let a = 0; a < n; a++) col[a] = q[a * r + j] as number;

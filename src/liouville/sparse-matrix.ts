@@ -71,13 +71,16 @@ export class SparseMatrix {
     }
   }
 
-  /** Q^T M Q for Q with orthonormal columns (n x r, row-major): the reduced block. */
-  project(q: Float64Array, r: number): Float64Array {
+  /**
+   * Q^T M Q for Q with orthonormal columns (n x r, row-major): the reduced block. `rows`:
+   * rowNonZeros(q, r), passed by callers that project many matrices on one Q (it scans all
+   * n x r entries of Q).
+   */
+  project(q: Float64Array, r: number, rows: RowNonZeros = rowNonZeros(q, r)): Float64Array {
     // Q's non-zeros by row: reduced bases of basis-aligned systems are nearly coordinate
     // vectors (an electron and three 1H: 42 non-zeros of 256 x 28), so rows of M Q are formed
     // only where Q^T needs them and only from Q's non-zeros. Every skipped term is an exact
     // zero and the surviving ones are summed in the dense loops' order: the same block.
-    const rows = rowNonZeros(q, r);
     const out = new Float64Array(r * r);
     const mq = new Float64Array(r);
     const { start, col: qc, val: qv } = rows;
@@ -155,8 +158,15 @@ export function sparseSum(terms: ReadonlyArray<readonly [number, SparseMatrix]>,
   return SparseMatrix.fromDense(dense, n, dropTol);
 }
 
+/** Non-zeros of a row-major matrix by row (CSR): row i's are start[i]..start[i + 1] of col and val. */
+export interface RowNonZeros {
+  readonly start: Int32Array;
+  readonly col: Int32Array;
+  readonly val: Float64Array;
+}
+
 /** Non-zeros of a row-major n x r matrix by row (CSR). */
-export function rowNonZeros(q: Float64Array, r: number): { start: Int32Array; col: Int32Array; val: Float64Array } {
+export function rowNonZeros(q: Float64Array, r: number): RowNonZeros {
   const n = r === 0 ? 0 : q.length / r;
   const start = new Int32Array(n + 1);
   const col: number[] = [];
