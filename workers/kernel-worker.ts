@@ -15,6 +15,7 @@ import { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../
 import { F64Kernel } from '../src/engine/f64-kernel.js';
 import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
 import type { LoadedSpec } from '../src/spec/load.js';
+import { claimFront, reclaimed, type ClaimTask } from '../src/engine/piece-board.js';
 
 /** What a worker needs to build a kernel: one variant's kernel data, or the job of the per-point path. */
 export type KernelPayload =
@@ -33,6 +34,12 @@ export interface WorkerTask {
   readonly shape: ChunkShape;
   /** Present when the main thread expects (or was told) that the worker lacks this kernel. */
   readonly payload?: KernelPayload;
+  /**
+   * Pieces of the range claimed from a board shared with the main thread (src/engine/piece-board.ts)
+   * instead of the whole range: the worker takes pieces from the front until the board is
+   * empty, the main thread from the back, so neither waits for the other's messages.
+   */
+  readonly claim?: ClaimTask;
   /** Test hook: the first task that sees this path missing creates it and kills its worker. */
   readonly crashMarker?: string | undefined;
   /** Test hook: allocate until the worker's heap limit is hit. */
@@ -41,7 +48,9 @@ export interface WorkerTask {
   readonly crashAlways?: boolean | undefined;
 }
 
-export type WorkerReply = { readonly miss: true } | { readonly buffer: ArrayBuffer; readonly counters: KernelCounters; readonly thread: number };
+export type WorkerReply =
+  | { readonly miss: true }
+  | { readonly buffer: ArrayBuffer; readonly counters: KernelCounters; readonly thread: number; readonly pieces?: readonly number[] };
 
 /** Jobs whose kernels a worker keeps (a run, and the one before it). */
 const LRU_JOBS = 2;
@@ -120,7 +129,18 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   if (!k) return { miss: true } satisfies WorkerReply;
   const out = chunkViews({ ...task.shape, count: task.count });
   const before = k.counters ? { ...k.counters } : emptyKernelCounters();
-  k.run(task.start, task.count, out);
+  let pieces: number[] | undefined;
+  if (task.claim) {
+    // a retried task first redoes the pieces its failed attempt had claimed (their rows were
+    // in that attempt's buffer), then claims more until the board is empty
+    const parts = task.claim.pieces;
+    pieces = reclaimed(task.claim);
+    for (const i of pieces) k.run(task.start + (parts[2 * i] as number), parts[2 * i + 1] as number, out, parts[2 * i] as number);
+    for (let i = claimFront(task.claim); i >= 0; i = claimFront(task.claim)) {
+      k.run(task.start + (parts[2 * i] as number), parts[2 * i + 1] as number, out, parts[2 * i] as number);
+      pieces.push(i);
+    }
+  } else k.run(task.start, task.count, out);
   // the routes this range took (the difference of the kernel's running counters)
   const counters = emptyKernelCounters();
   if (k.counters) {
@@ -129,5 +149,5 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   }
   const buffer = out.buffer.buffer as ArrayBuffer;
   // the buffer is transferred, the counters cloned (piscina's Transferable interface)
-  return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters, thread: threadId } } as never);
+  return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters, thread: threadId, ...(pieces ? { pieces } : {}) } } as never);
 }

@@ -1,16 +1,17 @@
 import { abortError, addKernelCounters, emptyStats, EngineError, type BackendStats, type EngineBackend } from './backend.js';
 import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { SliceRunner } from './inline-backend.js';
-
-/** Kernel time of the main thread between two looks at the pool's results (ms). */
-export const HYBRID_SLICE_MS = 1;
 import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
-import type { KernelPool } from './kernel-pool.js';
+import type { KernelPool, RangeResult } from './kernel-pool.js';
+import { claimBack, closeBoard, newBoard } from './piece-board.js';
 import { hooksFor, poolFor, type WorkerBackendOptions } from './worker-backend.js';
+
+/** Kernel time of the main thread between two looks at the pool's results and signals (ms). */
+export const HYBRID_SLICE_MS = 1;
 
 /** Pieces a chunk is split into, so that the main thread and the pool share even a single chunk. */
 export const PIECES_PER_CHUNK = 8;
-/** Fewest points of a piece: below that a task's overhead (messages, copies, a slice) would show. */
+/** Fewest points of a piece: below that a piece's overhead (a claim, a slice, its copy) would show. */
 export const MIN_PIECE_POINTS = 16;
 
 /** Contiguous parts [offset, count] of a chunk of `count` points: PIECES_PER_CHUNK of them, fewer for small chunks. */
@@ -25,13 +26,15 @@ export function chunkPieces(count: number): Array<[number, number]> {
   return out;
 }
 
-/** Copy a result of `part.shape.count` points into rows offset.. of `into` (every per-point array, flags included). */
-export function copyRows(into: ChunkResult, offset: number, part: ChunkResult): void {
-  const n = part.shape.count;
-  if (n === 0) return;
-  for (const key of ['rates', 'steady', 'boltzmann', 'eigenrates', 'amplitudes', 'trajectories', 'flags', 'buildup'] as const) {
-    const src = part[key];
-    into[key].set(src, offset * (src.length / n));
+const PER_POINT = ['rates', 'steady', 'boltzmann', 'eigenrates', 'amplitudes', 'trajectories', 'flags', 'buildup'] as const;
+
+/** Copy rows at..at+count of `from` into the same rows of `into` (results of the same chunk shape). */
+export function copyRowRange(into: ChunkResult, from: ChunkResult, at: number, count: number): void {
+  const n = from.shape.count;
+  if (n === 0 || count === 0) return;
+  for (const key of PER_POINT) {
+    const w = from[key].length / n;
+    into[key].set(from[key].subarray(at * w, (at + count) * w), at * w);
   }
 }
 
@@ -39,31 +42,34 @@ interface ChunkState {
   readonly chunk: Chunk;
   readonly out: ChunkResult;
   readonly signal: AbortSignal | undefined;
-  readonly pieces: number;
+  /** [offset, count] of every piece, flat (what a worker's claim task carries). */
+  readonly parts: Int32Array;
+  /** Shared with the pool tasks of this chunk (src/engine/piece-board.ts). */
+  readonly board: SharedArrayBuffer;
+  /** The main thread found no piece left at the back. */
+  mainDone: boolean;
+  /** Pieces not computed yet, and pool tasks not returned yet. */
   left: number;
+  poolTasks: number;
   settled: boolean;
   resolve(r: ChunkResult): void;
   reject(e: unknown): void;
 }
 
-interface Piece {
-  readonly state: ChunkState;
-  readonly index: number;
-  readonly offset: number;
-  readonly count: number;
-}
-
 /**
  * The main thread computes next to a pool of (cores - 1) workers. Every chunk is cut into
- * pieces (contiguous sub-ranges) in one queue: the pool is kept fed from its head (two pieces
- * per worker, so that a worker never waits for the busy main thread to hand it the next one)
- * and the main thread computes pieces from its tail, in slices, returning to the event loop
- * in between (worker results, signals, the lock's heartbeat). Head and tail meet in the
- * middle, so even a run of one or two chunks uses every core, and each side mostly needs one
- * variant's kernel. The pool is the process-wide shared one (src/engine/kernel-pool.ts): in
- * a process that ran before, it starts nothing. Both sides run the same float64 kernel and
- * a point's result does not depend on the range it was computed in, so results are bit for
- * bit those of the inline backend.
+ * pieces (contiguous sub-ranges) on a board shared with the workers (piece-board.ts): each
+ * pool thread gets one task per chunk that claims pieces from the front until none is left,
+ * and the main thread claims pieces from the back of the newest chunk, in slices, returning
+ * to the event loop in between (worker results, signals, the lock's heartbeat). Front and back
+ * meet wherever the two sides' speeds put them, so even a run of one or two chunks uses every
+ * core, no worker waits for the main thread to hand it work, and each side mostly needs one
+ * variant's kernel. A worker's pieces come back with its task (one message per chunk and
+ * thread). The pool is the process-wide shared one (src/engine/kernel-pool.ts): in a process
+ * that ran before, it starts nothing. Both sides run the same float64 kernel and a point's
+ * result does not depend on the range it was computed in, so results are bit for bit those of
+ * the inline backend. A pool task whose worker dies is retried once by the pool and first redoes
+ * the pieces its failed attempt had claimed.
  */
 export class HybridBackend implements EngineBackend {
   readonly name = 'hybrid';
@@ -74,21 +80,16 @@ export class HybridBackend implements EngineBackend {
   private readonly pool: KernelPool;
   private readonly poolThreads: number;
   private readonly kernels = new Map<number, ChunkKernel>();
-  /**
-   * The main thread returns to the event loop about every HYBRID_SLICE_MS: worker results are
-   * taken (and the next pieces posted) only then, so long slices leave the workers idle.
-   */
+  /** The main thread returns to the event loop about every HYBRID_SLICE_MS (results, signals). */
   private readonly runner = new SliceRunner(HYBRID_SLICE_MS);
   private readonly counters = emptyStats();
   /** Per-point results of pieces computed in the pool (the inline kernels count their own). */
   private readonly poolCounters = emptyStats().kernel;
-  private queue: Piece[] = [];
-  private poolInFlight = 0;
+  /** Chunks not yet settled, oldest first; and the signals listened to (one listener per signal). */
+  private open: ChunkState[] = [];
+  private readonly signals = new Set<AbortSignal>();
   private mainRunning = false;
   private closed = false;
-  /** Chunks not yet settled, and the signals listened to (one listener per signal). */
-  private readonly open = new Set<ChunkState>();
-  private readonly signals = new Set<AbortSignal>();
   /** Pieces computed by the main thread and by the pool (tests, tuning). */
   readonly pieceCounts = { main: 0, pool: 0 };
 
@@ -106,8 +107,8 @@ export class HybridBackend implements EngineBackend {
   }
 
   /**
-   * Chunks in flight: enough that the queue still holds pieces of another chunk while one
-   * chunk's last pieces finish and its result is handed on.
+   * Chunks in flight: enough that a worker has the next chunk's task when it finishes one, while
+   * the finished chunk's result is handed on.
    */
   get lanes(): number {
     return 2 * this.poolThreads + 1;
@@ -117,15 +118,31 @@ export class HybridBackend implements EngineBackend {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.closed) return Promise.reject(new EngineError('hybrid backend used after close()'));
     return new Promise<ChunkResult>((resolve, reject) => {
-      const parts = chunkPieces(chunk.count);
-      const state: ChunkState = { chunk, out: chunkViews(chunkShape(this.job, chunk.count)), signal, pieces: parts.length, left: parts.length, settled: false, resolve, reject };
-      this.open.add(state);
+      const pieces = chunkPieces(chunk.count);
+      const parts = new Int32Array(2 * pieces.length);
+      pieces.forEach(([offset, count], i) => {
+        parts[2 * i] = offset;
+        parts[2 * i + 1] = count;
+      });
+      const state: ChunkState = {
+        chunk,
+        out: chunkViews(chunkShape(this.job, chunk.count)),
+        signal,
+        parts,
+        board: newBoard(pieces.length),
+        mainDone: false,
+        left: pieces.length,
+        poolTasks: 0,
+        settled: false,
+        resolve,
+        reject,
+      };
+      this.open.push(state);
       if (signal && !this.signals.has(signal)) {
         this.signals.add(signal);
         signal.addEventListener('abort', () => this.abortAll(signal), { once: true });
       }
-      parts.forEach(([offset, count], index) => this.queue.push({ state, index, offset, count }));
-      this.pump();
+      for (let t = 1; t <= this.poolThreads; t++) this.postClaim(state, t);
       this.startMain();
     });
   }
@@ -139,65 +156,53 @@ export class HybridBackend implements EngineBackend {
   private fail(s: ChunkState, e: unknown): void {
     if (s.settled) return;
     s.settled = true;
-    this.open.delete(s);
-    this.queue = this.queue.filter((p) => p.state !== s);
+    closeBoard(s.board);
+    this.open = this.open.filter((x) => x !== s);
     s.reject(e);
   }
 
-  private pieceDone(p: Piece): void {
-    const s = p.state;
+  /** Pieces of a chunk done (by either side): settle it once all are and no pool task is out. */
+  private piecesDone(s: ChunkState, n: number): void {
     if (s.settled) return;
-    if (--s.left > 0) return;
+    s.left -= n;
+    if (s.left > 0 || s.poolTasks > 0) return;
     s.settled = true;
-    this.open.delete(s);
+    this.open = this.open.filter((x) => x !== s);
     this.counters.chunks++;
     this.counters.points += s.chunk.count;
     s.resolve(s.out);
   }
 
-  /**
-   * Keep the pool fed from the head of the queue: two pieces per worker (the next one must be
-   * there when a worker finishes, since the main thread hands pieces over only between its
-   * own), but one per worker once the queue runs short, so that the run does not end with
-   * the main thread idle while a worker works through a second queued piece.
-   */
-  private pump(): void {
-    const cap = (): number => (this.queue.length > 2 * this.poolThreads ? 2 : 1) * this.poolThreads;
-    while (!this.closed && this.queue.length > 0 && this.poolInFlight < cap()) {
-      const p = this.queue.shift() as Piece;
-      const s = p.state;
-      if (s.settled) continue;
-      if (s.signal?.aborted) {
-        this.fail(s, abortError(s.signal));
-        continue;
-      }
-      this.poolInFlight++;
-      const task = {
-        id: s.chunk.id,
-        variant: s.chunk.variant,
-        start: s.chunk.start + p.offset,
-        count: p.count,
-        ...(s.pieces > 1 ? { part: { index: p.index, of: s.pieces } } : {}),
-        ...hooksFor(this.options, s.chunk.id),
-      };
-      this.pool
-        .run(this.job, task, s.signal, this.counters)
-        .then(
-          (res) => {
-            if (s.settled) return;
-            copyRows(s.out, p.offset, chunkViews(chunkShape(this.job, p.count), new Float64Array(res.buffer)));
-            addKernelCounters(this.poolCounters, res.counters);
-            this.pieceCounts.pool++;
-            this.pieceDone(p);
-          },
-          (e: unknown) => this.fail(s, e),
-        )
-        .catch((e: unknown) => this.fail(s, e))
-        .finally(() => {
-          this.poolInFlight--;
-          this.pump();
-        });
-    }
+  /** One pool task that claims pieces of the chunk from the front of its board (tag: unique per task of the chunk). */
+  private postClaim(s: ChunkState, tag: number): void {
+    s.poolTasks++;
+    const task = {
+      id: s.chunk.id,
+      variant: s.chunk.variant,
+      start: s.chunk.start,
+      count: s.chunk.count,
+      claim: { board: s.board, pieces: s.parts, tag },
+      ...hooksFor(this.options, s.chunk.id),
+    };
+    this.pool
+      .run(this.job, task, s.signal, this.counters)
+      .then(
+        (res: RangeResult) => {
+          s.poolTasks--;
+          if (s.settled) return;
+          const got = chunkViews(chunkShape(this.job, s.chunk.count), new Float64Array(res.buffer));
+          const done = res.pieces ?? [];
+          for (const i of done) copyRowRange(s.out, got, s.parts[2 * i] as number, s.parts[2 * i + 1] as number);
+          addKernelCounters(this.poolCounters, res.counters);
+          this.pieceCounts.pool += done.length;
+          this.piecesDone(s, done.length);
+        },
+        (e: unknown) => {
+          s.poolTasks--;
+          this.fail(s, e);
+        },
+      )
+      .catch((e: unknown) => this.fail(s, e));
   }
 
   private kernel(variant: number): ChunkKernel {
@@ -209,34 +214,42 @@ export class HybridBackend implements EngineBackend {
     return k;
   }
 
-  /** The main thread's share: pieces from the tail of the queue, one at a time, until it is empty. */
+  /** The main thread's share: pieces from the back of the newest chunk that has any left, until none has. */
   private startMain(): void {
     if (this.mainRunning) return;
     this.mainRunning = true;
     void (async () => {
       try {
-        // let the other lanes queue their chunks (and the pool take its pieces) first
+        // let the other lanes queue their chunks (and the pool start on its tasks) first
         await new Promise<void>((ok) => setImmediate(ok));
         while (!this.closed) {
-          const p = this.queue.pop();
-          if (!p) break;
-          const s = p.state;
-          if (s.settled) continue;
+          let s: ChunkState | undefined;
+          let piece = -1;
+          for (let c = this.open.length - 1; c >= 0 && piece < 0; c--) {
+            const cand = this.open[c] as ChunkState;
+            if (cand.mainDone || cand.settled) continue;
+            piece = claimBack(cand.board);
+            if (piece < 0) cand.mainDone = true;
+            else s = cand;
+          }
+          if (!s) break;
+          const offset = s.parts[2 * piece] as number;
+          const count = s.parts[2 * piece + 1] as number;
           try {
-            await this.runner.run(this.kernel(s.chunk.variant), s.chunk.start + p.offset, p.count, s.out, p.offset, s.signal, true, () => s.settled);
+            await this.runner.run(this.kernel(s.chunk.variant), s.chunk.start + offset, count, s.out, offset, s.signal, true, () => (s as ChunkState).settled);
           } catch (e) {
             this.fail(s, e);
             continue;
           }
           if (s.settled) continue;
           this.pieceCounts.main++;
-          this.pieceDone(p);
+          this.piecesDone(s, 1);
         }
       } finally {
         this.mainRunning = false;
       }
       // a chunk queued while the loop was ending
-      if (this.queue.length > 0 && !this.closed) this.startMain();
+      if (!this.closed && this.open.some((s) => !s.mainDone && !s.settled)) this.startMain();
     })();
   }
 
@@ -251,7 +264,6 @@ export class HybridBackend implements EngineBackend {
     if (this.closed) return;
     this.closed = true;
     for (const s of [...this.open]) this.fail(s, new EngineError('hybrid backend closed with chunks in flight'));
-    this.queue = [];
     await this.pool.release();
   }
 }

@@ -3,6 +3,7 @@ import { Piscina } from 'piscina';
 import { rangeDescription } from '../sweep/grid.js';
 import { abortError, EngineError, type BackendStats, type KernelCounters } from './backend.js';
 import type { ChunkShape } from './chunk.js';
+import type { ClaimTask } from './piece-board.js';
 import { chunkShape, kernelData, type Job } from './job.js';
 import type { KernelPayload, WorkerReply, WorkerTask } from '../../workers/kernel-worker.js';
 
@@ -28,12 +29,16 @@ export interface RangeTask extends TaskHooks {
   readonly count: number;
   /** Set when the range is a part of chunk `id` (messages name it). */
   readonly part?: { readonly index: number; readonly of: number };
+  /** Only the pieces of the range claimed from this board (src/engine/piece-board.ts). */
+  readonly claim?: ClaimTask;
 }
 
 export interface RangeResult {
   readonly buffer: ArrayBuffer;
   /** Routes this range took. */
   readonly counters: KernelCounters;
+  /** Claim tasks: the pieces computed (their rows of `buffer` hold results, the others nothing). */
+  readonly pieces?: readonly number[];
 }
 
 let jobCounter = 0;
