@@ -15,7 +15,7 @@ import { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../
 import { F64Kernel } from '../src/engine/f64-kernel.js';
 import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
 import type { LoadedSpec } from '../src/spec/load.js';
-import { claimFront, reclaimed, type ClaimTask } from '../src/engine/piece-board.js';
+import { claimFront, reclaimed, unclaimed, type ClaimTask } from '../src/engine/piece-board.js';
 
 /** What a worker needs to build a kernel: one variant's kernel data, or the job of the per-point path. */
 export type KernelPayload =
@@ -125,6 +125,12 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   // both results would leave together and the worker would then wait for the main thread
   // (busy with its own piece) to send the next two.
   await new Promise<void>((ok) => setImmediate(ok));
+  // every piece already taken (the main thread was faster): answer at once, without building
+  // a kernel the chunk no longer needs (the chunk settles only when this answer is in)
+  if (task.claim && unclaimed(task.claim.board).length === 0 && reclaimed(task.claim).length === 0) {
+    const none = new ArrayBuffer(0);
+    return Piscina.move({ [Piscina.transferableSymbol]: none, [Piscina.valueSymbol]: { buffer: none, counters: emptyKernelCounters(), thread: threadId, pieces: [] } } as never);
+  }
   const k = await kernelOf(task);
   if (!k) return { miss: true } satisfies WorkerReply;
   const out = chunkViews({ ...task.shape, count: task.count });

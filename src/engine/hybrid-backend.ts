@@ -9,8 +9,8 @@ import { hooksFor, poolFor, type WorkerBackendOptions } from './worker-backend.j
 /** Kernel time of the main thread between two looks at the pool's results and signals (ms). */
 export const HYBRID_SLICE_MS = 1;
 
-/** Pieces a chunk is split into, so that the main thread and the pool share even a single chunk. */
-export const PIECES_PER_CHUNK = 8;
+/** Pieces a chunk is split into, so that the main thread and the pool share even a single chunk (the side that finishes first waits for at most one piece of the other). */
+export const PIECES_PER_CHUNK = 16;
 /** Fewest points of a piece: below that a piece's overhead (a claim, a slice, its copy) would show. */
 export const MIN_PIECE_POINTS = 16;
 
@@ -190,9 +190,11 @@ export class HybridBackend implements EngineBackend {
         (res: RangeResult) => {
           s.poolTasks--;
           if (s.settled) return;
-          const got = chunkViews(chunkShape(this.job, s.chunk.count), new Float64Array(res.buffer));
           const done = res.pieces ?? [];
-          for (const i of done) copyRowRange(s.out, got, s.parts[2 * i] as number, s.parts[2 * i + 1] as number);
+          if (done.length > 0) {
+            const got = chunkViews(chunkShape(this.job, s.chunk.count), new Float64Array(res.buffer));
+            for (const i of done) copyRowRange(s.out, got, s.parts[2 * i] as number, s.parts[2 * i + 1] as number);
+          }
           addKernelCounters(this.poolCounters, res.counters);
           this.pieceCounts.pool += done.length;
           this.piecesDone(s, done.length);

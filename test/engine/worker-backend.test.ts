@@ -142,8 +142,9 @@ const E3H_CHUNKS = [0, 1].flatMap((v) => [
 
 describe('shared pool and hybrid pieces', () => {
   it('cuts chunks into contiguous pieces covering them exactly', () => {
-    expect(chunkPieces(256)).toHaveLength(8);
-    expect(chunkPieces(256)[1]).toEqual([32, 32]);
+    expect(chunkPieces(256)).toHaveLength(16);
+    expect(chunkPieces(256)[1]).toEqual([16, 16]);
+    expect(chunkPieces(1000)).toHaveLength(16);
     expect(chunkPieces(20)).toEqual([[0, 20]]);
     for (const n of [1, 15, 16, 33, 100, 129, 1000]) {
       const p = chunkPieces(n);
