@@ -81,19 +81,21 @@ function samplePoints(job: Job, sample: number): Array<[number, number]> {
 
 /** Seconds of kernel time the bulk part of a calibration may take (both passes). */
 const CALIBRATION_BULK_S = 0.15;
-/** Contiguous blocks per variant in the bulk part of a calibration. */
+/** Contiguous blocks per variant in the bulk part of a calibration, and the fewest points of a block. */
 const BLOCKS = 8;
+const MIN_BLOCK = 8;
 
 /**
  * Time the float64 kernel on the real spec: every variant's kernel is built (that is the
  * per-run setup); a sample of points spread over the grid, corners included (the stiffest
  * point of a sweep is one of them), is evaluated one by one with the spec's outputs and time
- * grid, which warms the JIT and gives a rough rate; then BLOCKS contiguous blocks spread
- * evenly over every variant (first and last included) are timed the way a run evaluates
- * them, twice, the faster pass counting. Single points
- * cost several times a point of a block (per-call set-up, table cursors that a block walks
- * incrementally), so the bulk rate is what a run sees; the blocks are sized to
- * CALIBRATION_BULK_S from the rough rate, and to a quarter of `runPoints` (the run's points).
+ * grid, which warms the JIT and gives a rough rate; then up to BLOCKS contiguous blocks
+ * spread evenly over every variant (first and last included) are timed the way a run
+ * evaluates them, twice, the faster pass counting. Single points cost several times a point
+ * of a block (per-call set-up, table cursors that a block walks incrementally), so the bulk
+ * rate is what a run sees; the blocks are sized to CALIBRATION_BULK_S from the rough rate,
+ * and to a quarter of `runPoints` (the run's points). Only when not even one block of
+ * MIN_BLOCK points per variant fits does the rough rate stand.
  */
 export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibration {
   const t0 = performance.now();
@@ -109,13 +111,19 @@ export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibrat
   }
   const n = job.grid.pointsPerVariant;
   const variants = job.grid.variants.length;
-  // at most a quarter of the run's own points (two passes over BLOCKS blocks per variant): a small
-  // run is mostly start-up, and a calibration longer than the work it plans would be the larger cost
-  const len = Math.max(1, Math.min(512, n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (2 * BLOCKS * variants)), Math.floor(runPoints / (8 * BLOCKS * variants))));
-  if (len < 8) return { perPoint: rough, sampled: pts.length, setup };
+  // points per variant and pass that fit the budget, and at most a quarter of the run's own
+  // points (two passes): a small run is mostly start-up, and a calibration longer than the
+  // work it plans would be the larger cost
+  const perPass = Math.min(n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (2 * variants)), Math.floor(runPoints / (8 * variants)));
+  if (perPass < MIN_BLOCK) return { perPoint: rough, sampled: pts.length, setup };
+  // BLOCKS blocks where the budget allows; fewer blocks of MIN_BLOCK points for expensive points
+  // (a 16-dimensional general-route point costs ~0.3 ms: dnp-lowT's estimate used to fall back
+  // to the single points' rate, 2-3x too slow and as noisy)
+  const len = Math.min(512, Math.max(MIN_BLOCK, Math.floor(perPass / BLOCKS)));
+  const blocks = Math.max(1, Math.min(BLOCKS, Math.floor(perPass / len)));
   const out = chunkViews(chunkShape(job, len));
   // evenly spread over the variant, first and last block included (costs vary over the grid)
-  const starts = [...new Set(Array.from({ length: BLOCKS }, (_, b) => Math.round((b * Math.max(0, n - len)) / (BLOCKS - 1))))];
+  const starts = [...new Set(Array.from({ length: blocks }, (_, b) => (blocks === 1 ? 0 : Math.round((b * Math.max(0, n - len)) / (blocks - 1)))))];
   // two passes, the faster one: the first may still pay for the JIT optimising the block loop
   let best = Infinity;
   let count = 0;
