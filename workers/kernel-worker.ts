@@ -125,25 +125,25 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   // both results would leave together and the worker would then wait for the main thread
   // (busy with its own piece) to send the next two.
   await new Promise<void>((ok) => setImmediate(ok));
+  // a retried claim task first redoes the pieces its failed attempt had claimed (their rows
+  // were in that attempt's buffer)
+  const redo = task.claim ? reclaimed(task.claim) : [];
   // every piece already taken (the main thread was faster): answer at once, without building
   // a kernel the chunk no longer needs (the chunk settles only when this answer is in)
-  if (task.claim && unclaimed(task.claim.board).length === 0 && reclaimed(task.claim).length === 0) {
-    const none = new ArrayBuffer(0);
-    return Piscina.move({ [Piscina.transferableSymbol]: none, [Piscina.valueSymbol]: { buffer: none, counters: emptyKernelCounters(), thread: threadId, pieces: [] } } as never);
-  }
+  if (task.claim && redo.length === 0 && unclaimed(task.claim.board).length === 0) return reply(new ArrayBuffer(0), emptyKernelCounters(), []);
   const k = await kernelOf(task);
   if (!k) return { miss: true } satisfies WorkerReply;
   const out = chunkViews({ ...task.shape, count: task.count });
   const before = k.counters ? { ...k.counters } : emptyKernelCounters();
   let pieces: number[] | undefined;
   if (task.claim) {
-    // a retried task first redoes the pieces its failed attempt had claimed (their rows were
-    // in that attempt's buffer), then claims more until the board is empty
     const parts = task.claim.pieces;
-    pieces = reclaimed(task.claim);
-    for (const i of pieces) k.run(task.start + (parts[2 * i] as number), parts[2 * i + 1] as number, out, parts[2 * i] as number);
+    const runPiece = (i: number): void => k.run(task.start + (parts[2 * i] as number), parts[2 * i + 1] as number, out, parts[2 * i] as number);
+    redo.forEach(runPiece);
+    pieces = redo;
+    // then more pieces until the board is empty
     for (let i = claimFront(task.claim); i >= 0; i = claimFront(task.claim)) {
-      k.run(task.start + (parts[2 * i] as number), parts[2 * i + 1] as number, out, parts[2 * i] as number);
+      runPiece(i);
       pieces.push(i);
     }
   } else k.run(task.start, task.count, out);
@@ -153,7 +153,10 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
     addKernelCounters(counters, k.counters);
     for (const key of Object.keys(counters) as Array<keyof typeof counters>) counters[key] -= before[key];
   }
-  const buffer = out.buffer.buffer as ArrayBuffer;
-  // the buffer is transferred, the counters cloned (piscina's Transferable interface)
+  return reply(out.buffer.buffer as ArrayBuffer, counters, pieces);
+}
+
+/** A result: the buffer is transferred, the rest cloned (piscina's Transferable interface). */
+function reply(buffer: ArrayBuffer, counters: KernelCounters, pieces: number[] | undefined): unknown {
   return Piscina.move({ [Piscina.transferableSymbol]: buffer, [Piscina.valueSymbol]: { buffer, counters, thread: threadId, ...(pieces ? { pieces } : {}) } } as never);
 }

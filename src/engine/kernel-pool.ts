@@ -27,8 +27,6 @@ export interface RangeTask extends TaskHooks {
   readonly variant: number;
   readonly start: number;
   readonly count: number;
-  /** Set when the range is a part of chunk `id` (messages name it). */
-  readonly part?: { readonly index: number; readonly of: number };
   /** Only the pieces of the range claimed from this board (src/engine/piece-board.ts). */
   readonly claim?: ClaimTask;
 }
@@ -170,10 +168,9 @@ export class KernelPool {
 
   /** One attempt: the task, and once more with the payload if the worker had no kernel. */
   private async runOnce(job: Job, task: RangeTask, signal: AbortSignal | undefined): Promise<RangeResult> {
-    const { part: _part, ...range } = task;
     let payload = this.eagerPayload(job, task.variant);
     for (;;) {
-      const msg: WorkerTask = { ...range, job: jobKey(job), shape: this.shapeOf(job), ...(payload ? { payload } : {}) };
+      const msg: WorkerTask = { ...task, job: jobKey(job), shape: this.shapeOf(job), ...(payload ? { payload } : {}) };
       const res = (await this.piscina.run(msg, signal ? { signal } : {})) as WorkerReply;
       if ('miss' in res) {
         if (payload) throw new Error('the worker could not build the kernel from the payload it was sent');
@@ -206,9 +203,8 @@ export class KernelPool {
     }
     const v = job.grid.variants[task.variant];
     const where = rangeDescription(job.grid, task.start, task.count);
-    const part = task.part ? `, part ${task.part.index + 1}/${task.part.of}` : '';
     throw new EngineError(
-      `chunk ${task.id}${part} (${task.count} points: ${v ? `${v.thermal}, initial ${job.grid.initials[v.initial]}, ` : ''}${where}) failed twice: ${(lastError as Error)?.message ?? String(lastError)}`,
+      `chunk ${task.id} (${task.count} points: ${v ? `${v.thermal}, initial ${job.grid.initials[v.initial]}, ` : ''}${where}) failed twice: ${(lastError as Error)?.message ?? String(lastError)}`,
     );
   }
 }

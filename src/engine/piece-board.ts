@@ -31,11 +31,6 @@ export function newBoard(n: number): SharedArrayBuffer {
   return sab;
 }
 
-/** Pieces on the board. */
-export function boardSize(board: SharedArrayBuffer): number {
-  return board.byteLength / 4 - 2;
-}
-
 /** A worker's next piece from the front, or -1 when none is left. */
 export function claimFront(task: ClaimTask): number {
   const b = new Int32Array(task.board);
@@ -60,18 +55,20 @@ export function closeBoard(board: SharedArrayBuffer): void {
   Atomics.store(b, 1, 0);
 }
 
+/** Pieces whose slot holds `mark`. */
+function slotsHolding(board: SharedArrayBuffer, mark: number): number[] {
+  const b = new Int32Array(board);
+  const out: number[] = [];
+  for (let i = 0; i < b.length - 2; i++) if (Atomics.load(b, 2 + i) === mark) out.push(i);
+  return out;
+}
+
 /** Pieces already marked with the task's tag (a failed attempt of the same task claimed them). */
 export function reclaimed(task: ClaimTask): number[] {
-  const b = new Int32Array(task.board);
-  const out: number[] = [];
-  for (let i = 0; i < b.length - 2; i++) if (Atomics.load(b, 2 + i) === task.tag) out.push(i);
-  return out;
+  return slotsHolding(task.board, task.tag);
 }
 
 /** Pieces not yet claimed by anyone (the board after both sides stopped: none). */
 export function unclaimed(board: SharedArrayBuffer): number[] {
-  const b = new Int32Array(board);
-  const out: number[] = [];
-  for (let i = 0; i < b.length - 2; i++) if (Atomics.load(b, 2 + i) === FREE) out.push(i);
-  return out;
+  return slotsHolding(board, FREE);
 }

@@ -81,8 +81,9 @@ function samplePoints(job: Job, sample: number): Array<[number, number]> {
 
 /** Seconds of kernel time the bulk part of a calibration may take (both passes). */
 const CALIBRATION_BULK_S = 0.15;
-/** Contiguous blocks per variant in the bulk part of a calibration, and the fewest points of a block. */
+/** Contiguous blocks per variant in the bulk part of a calibration (fewer where the budget is short). */
 const BLOCKS = 8;
+/** Fewest points of a calibration block: below, a block's rate is a single point's. */
 const MIN_BLOCK = 8;
 
 /**

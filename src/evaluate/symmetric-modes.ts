@@ -136,7 +136,8 @@ export class SymmetricModes {
 
   /** Raw modes of the current inputs into `me` (then me.finish); false on non-finite input or no convergence. */
   evaluate(me: ModeExtractor): boolean {
-    return this.prepare(this.first) && this.evaluateSlot(this.first, me);
+    this.assemble(this.first);
+    return this.weigh(this.first) && this.evaluateSlot(this.first, me);
   }
 
   /** Whether evaluatePair can run (it needs the WebAssembly solver). */
@@ -145,8 +146,8 @@ export class SymmetricModes {
   }
 
   /**
-   * evaluate() of two points at once, the inputs of the first in coef/pops/rho0 and of the
-   * second in `second`: each block of both is solved by one solvePair call, so the results are
+   * evaluate() of two points at once, the inputs of the first in `first` and of the second in
+   * `second`: each block of both is solved by one solvePair call, so the results are
    * bit for bit those of two evaluate() calls. Returns which points succeeded (bit 0: the
    * first, bit 1: the second); a point that did not is to be evaluated again on its own (if
    * the pair's solve fails, neither bit is set).
@@ -157,8 +158,8 @@ export class SymmetricModes {
     const wasm = this.wasm;
     if (!B || !wasm) throw new Error('SymmetricModes.evaluatePair: no second slot (WebAssembly solver unavailable)');
     this.assemblePair(A, B);
-    const okA = this.prepareRest(A);
-    const okB = this.prepareRest(B);
+    const okA = this.weigh(A);
+    const okB = this.weigh(B);
     if (!okA && !okB) return 0;
     if (!okA) return this.evaluateSlot(B, meB) ? 2 : 0;
     if (!okB) return this.evaluateSlot(A, meA) ? 1 : 0;
@@ -199,8 +200,8 @@ export class SymmetricModes {
     return true;
   }
 
-  /** The generator's blocks from the coefficients, the weights and the reference state of a slot; false when the weights spread too far. */
-  private prepare(slot: Slot): boolean {
+  /** The generator's blocks of a slot from its coefficients. */
+  private assemble(slot: Slot): void {
     const { coef, packed } = slot;
     packed.fill(0);
     const { elem, elemStart, sortedCoef, sortedVal } = this;
@@ -209,12 +210,11 @@ export class SymmetricModes {
       for (let z = elemStart[q] as number; z < (elemStart[q + 1] as number); z++) x += (coef[sortedCoef[z] as number] as number) * (sortedVal[z] as number);
       packed[elem[q] as number] = x;
     }
-    return this.prepareRest(slot);
   }
 
   /**
-   * prepare()'s blocks of two slots in one pass over the pieces. Each element's two sums are
-   * those of prepare(), in the same order (bit for bit); why: the pieces' loop is short per
+   * assemble() of two slots in one pass over the pieces. Each element's two sums are those
+   * of assemble(), in the same order (bit for bit); why: the pieces' loop is short per
    * element, and its mispredicted exits, not the arithmetic, set its time, so two independent
    * sums per exit take little more than one (9.7 against 17.7 us for two e+3H points).
    */
@@ -241,7 +241,7 @@ export class SymmetricModes {
   }
 
   /** The weights and the reference state of a slot whose blocks are assembled; false when the weights spread too far. */
-  private prepareRest(slot: Slot): boolean {
+  private weigh(slot: Slot): boolean {
     const { form } = this;
     const { w, ref, pops } = slot;
     const r = form.r;
