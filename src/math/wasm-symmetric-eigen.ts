@@ -1,8 +1,10 @@
 import { SYMMETRIC_EIGEN_WASM } from './wasm-symmetric-eigen-binary.js';
+import { isMemoryShortage, WASM_BASE, wasmInstance, wasmModule, type WasmMemory } from './wasm-module.js';
 
 /**
  * The symmetric eigensolver of symmetric-eigen.ts compiled to WebAssembly (source:
- * wasm/symmetric-eigen.ts, AssemblyScript, f64x2 lanes on the Householder step). Why: for the
+ * wasm/symmetric-eigen.ts, AssemblyScript; a pair's two Householder reductions in the two f64x2
+ * lanes). Why: for the
  * r = 12-128 blocks of electron + nuclei systems it is 2-3x faster than the JavaScript one
  * warm, and it needs no JIT warm-up: V8 compiles WebAssembly before the first call (Liftoff,
  * then optimised in the background), while the JavaScript solver runs ~100x slower until
@@ -13,37 +15,8 @@ import { SYMMETRIC_EIGEN_WASM } from './wasm-symmetric-eigen-binary.js';
  * caller assembles matrices and probes in place (no copies per call). Memory is sized once and
  * never grown (growing would detach the views).
  */
-/** The parts of the WebAssembly JS API used here (the ES2023 lib this project compiles against has no declarations for it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-}
-
-let compiled: object | null | undefined;
-
-function wasmModule(): object | null {
-  if (compiled === undefined) {
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    try {
-      compiled = api ? new api.Module(Buffer.from(SYMMETRIC_EIGEN_WASM.replace(/\s/g, ''), 'base64')) : null;
-    } catch {
-      // no SIMD support: callers keep the JavaScript solver
-      compiled = null;
-    }
-  }
-  return compiled ?? null;
-}
-
 type EigenFn = (a: number, n: number, probes: number, m: number, lambda: number, work: number) => number;
-type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, workA: number, workB: number) => number;
-
-/** Bytes below this offset are left to the module (AssemblyScript keeps its static data there). */
-const BASE = 8192;
-const PAGE = 65536;
+type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, work: number) => number;
 
 export class WasmSymmetricEigen {
   /** Largest matrix size this instance solves. */
@@ -52,25 +25,20 @@ export class WasmSymmetricEigen {
   private readonly fn: EigenFn;
   private readonly fn2: Eigen2Fn;
   private readonly work: number;
-  /** A second work area: solvePair reduces two matrices at once. */
-  private readonly work2: number;
   private next: number;
   private readonly end: number;
 
   private constructor(n: number, doubles: number, mod: object) {
     this.n = n;
-    const inst = new ((globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance)(mod, {});
-    this.memory = inst.exports.memory as WasmMemory;
+    // wasm/symmetric-eigen.ts: a lane-interleaved pair matrix (2 n^2), vectors and QL's state,
+    // 16-byte aligned (the reduction loads and stores f64x2 lanes)
+    const workBytes = 16 * Math.ceil((8 * (2 * n * n + 16 * n + 34)) / 16);
+    const inst = wasmInstance(mod, WASM_BASE + workBytes + 8 * doubles + 64);
+    this.memory = inst.memory;
     this.fn = inst.exports.eigen as EigenFn;
     this.fn2 = inst.exports.eigen2 as Eigen2Fn;
-    // wasm/symmetric-eigen.ts: n x n, six vectors and QL's state (16) per work area
-    const workBytes = 8 * (n * n + 6 * n + 16);
-    const bytes = BASE + 2 * workBytes + 8 * doubles + 64;
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    this.work = BASE;
-    this.work2 = BASE + workBytes;
-    this.next = BASE + 2 * workBytes;
+    this.work = WASM_BASE;
+    this.next = WASM_BASE + workBytes;
     this.end = this.memory.buffer.byteLength;
   }
 
@@ -80,14 +48,14 @@ export class WasmSymmetricEigen {
    */
   static create(n: number, doubles: number): WasmSymmetricEigen | undefined {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`WasmSymmetricEigen: invalid size ${n}`);
-    const mod = wasmModule();
+    const mod = wasmModule(SYMMETRIC_EIGEN_WASM);
     if (!mod) return undefined;
     try {
       return new WasmSymmetricEigen(n, doubles, mod);
     } catch (e) {
       // no address space for another linear memory (a process under ulimit -v): the
       // JavaScript solver needs none and gives the same modes to round-off
-      if (e instanceof RangeError || (e as Error)?.name === 'RangeError' || /memory/i.test(String((e as Error)?.message))) return undefined;
+      if (isMemoryShortage(e)) return undefined;
       throw e;
     }
   }
@@ -124,6 +92,6 @@ export class WasmSymmetricEigen {
     if (aA.buffer !== buf || aB.buffer !== buf || lambdaA.buffer !== buf || lambdaB.buffer !== buf || probesA.buffer !== buf || probesB.buffer !== buf) {
       throw new Error('WasmSymmetricEigen.solvePair: arrays must come from alloc()');
     }
-    return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work, this.work2) === 1;
+    return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work) === 1;
   }
 }
