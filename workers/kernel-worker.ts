@@ -96,7 +96,7 @@ async function kernelOf(task: WorkerTask): Promise<ChunkKernel | undefined> {
   const hit = e.kernels.get(task.variant);
   if (hit) return hit;
   let k: ChunkKernel;
-  if (p?.kernel) k = new F64Kernel(p.kernel.cp, p.kernel.tables, p.want, p.kernel.sym);
+  if (p?.kernel) k = new F64Kernel(p.kernel.cp, p.kernel.tables, p.want, p.kernel.sym, p.kernel.terms);
   else {
     if (!e.build && p?.job) {
       const { buildJob, kernelFor } = await jobModule();

@@ -2,7 +2,7 @@ import { matvec } from '../math/dense.js';
 import { ModeExtractor } from '../evaluate/mode-extractor.js';
 import { Propagator } from '../evaluate/propagator.js';
 import type { ThermalModel } from '../physics/thermalization.js';
-import type { CompiledProblem } from './compiled-problem.js';
+import { termNonZeros, type CompiledProblem, type TermNonZeros } from './compiled-problem.js';
 import { type CoefficientTables, type FactorTable, TableCursor } from './coefficient-tables.js';
 import { trajectoryKernel, type TrajectoryKernel } from './unrolled-propagator.js';
 import { emptyKernelCounters, type KernelCounters } from './backend.js';
@@ -86,7 +86,8 @@ export class F64Kernel {
   /** Routes taken so far (reported in run.json through the backend's stats). */
   readonly counters: KernelCounters = emptyKernelCounters();
 
-  constructor(cp: CompiledProblem, tables: CoefficientTables, want: Want, sym?: SymmetricForm) {
+  /** `terms`: the term matrices' non-zeros, given where cp comes without its matrices (a worker's payload). */
+  constructor(cp: CompiledProblem, tables: CoefficientTables, want: Want, sym?: SymmetricForm, terms: TermNonZeros = termNonZeros(cp)) {
     if (tables.nTerms !== cp.nTerms) throw new Error('coefficient tables and compiled problem disagree on the number of terms');
     this.cp = cp;
     this.tables = tables;
@@ -108,24 +109,11 @@ export class F64Kernel {
     this.dt = uniformStep(cp.times);
     this.sqrtD = Math.sqrt(cp.dim);
     this.tableData = tables.tables.map((t) => t.data);
-    const nzTerm: number[] = [];
-    const nzElem: number[] = [];
-    const nzVal: number[] = [];
-    for (let k = 0; k < cp.nTerms; k++) {
-      for (let e = 0; e < r * r; e++) {
-        const v = cp.termMatrices[k * r * r + e] as number;
-        if (v !== 0) {
-          nzTerm.push(k);
-          nzElem.push(e);
-          nzVal.push(v);
-        }
-      }
-    }
-    this.nzTerm = Int32Array.from(nzTerm);
-    this.nzElem = Int32Array.from(nzElem);
-    this.nzVal = Float64Array.from(nzVal);
-    const firstCoherent = nzTerm.findIndex((k) => cp.isCoherentTerm[k] === 1);
-    this.nzCoherent = firstCoherent < 0 ? nzTerm.length : firstCoherent;
+    this.nzTerm = terms.term;
+    this.nzElem = terms.elem;
+    this.nzVal = terms.val;
+    const firstCoherent = terms.term.findIndex((k) => cp.isCoherentTerm[k] === 1);
+    this.nzCoherent = firstCoherent < 0 ? terms.term.length : firstCoherent;
     this.refinement = new SteadyRefinement(cp, want);
     this.unrolled = trajectoryKernel(r, cp.nObs);
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);

@@ -7,7 +7,7 @@ import { buildProblem, systemDescription } from '../spec/resolve.js';
 import { buildGrid, pointParams, type SweepGrid } from '../sweep/grid.js';
 import { type ChunkResult, type ChunkShape, FLAG_NONFINITE, FLAG_OSCILLATING, FLAG_STIFF, FLAG_UNPHYSICAL, type Want } from './chunk.js';
 import { CoefficientTables } from './coefficient-tables.js';
-import { compileProblem, type CompiledProblem } from './compiled-problem.js';
+import { compileProblem, termNonZeros, type CompiledProblem, type TermNonZeros } from './compiled-problem.js';
 import { emptyKernelCounters, type KernelCounters } from './backend.js';
 import { F64Kernel } from './f64-kernel.js';
 import { buildSymmetricForm, type SymmetricForm } from '../evaluate/symmetric-form.js';
@@ -83,7 +83,9 @@ export interface ChunkKernel {
 
 /** What a float64 kernel of one variant needs: plain, structured-cloneable arrays. */
 export interface KernelData {
+  /** Without its term matrices (an empty array) where `terms` carries their non-zeros (a worker's payload). */
   readonly cp: CompiledProblem;
+  readonly terms?: TermNonZeros;
   readonly tables: CoefficientTables;
   /** Symmetric form of the generator (undefined: the general route), see symmetric-form.ts. */
   readonly sym?: SymmetricForm | undefined;
@@ -92,6 +94,15 @@ export interface KernelData {
 }
 
 const kernelDataCache = new WeakMap<Job, Map<number, KernelData>>();
+
+/**
+ * A variant's kernel data as sent to a worker: the term matrices' non-zeros instead of the
+ * dense matrices (an electron and three 1H: 371 to ~130 KB to copy, on the main thread before
+ * the worker can start).
+ */
+export function slimKernelData(d: KernelData): KernelData {
+  return { ...d, cp: { ...d.cp, termMatrices: new Float64Array(0) }, terms: d.terms ?? termNonZeros(d.cp) };
+}
 
 /** Compiled problem and coefficient tables of a variant (fixed-basis path), built once per job. */
 export function kernelData(job: Job, variant: number): KernelData | undefined {

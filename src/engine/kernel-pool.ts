@@ -4,7 +4,7 @@ import { rangeDescription } from '../sweep/grid.js';
 import { abortError, EngineError, type BackendStats, type KernelCounters } from './backend.js';
 import type { ChunkShape } from './chunk.js';
 import type { ClaimTask } from './piece-board.js';
-import { chunkShape, kernelData, type Job } from './job.js';
+import { chunkShape, kernelData, slimKernelData, type Job } from './job.js';
 import type { KernelPayload, WorkerReply, WorkerTask } from '../../workers/kernel-worker.js';
 
 /** The worker script next to this module: compiled JS in dist/, or TypeScript through tsx from source. */
@@ -64,7 +64,7 @@ export function kernelThreadsStarted(): number {
 /** What a worker needs to build the kernel of (job, variant): kernel data on the fixed-basis path, else the spec. */
 function payloadOf(job: Job, variant: number): KernelPayload {
   const kd = kernelData(job, variant);
-  if (kd) return { kernel: kd, want: job.want };
+  if (kd) return { kernel: slimKernelData(kd), want: job.want };
   return { job: { spec: job.spec, source: job.source, want: job.want }, want: job.want };
 }
 
