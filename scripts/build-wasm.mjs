@@ -11,7 +11,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const modules = [{ source: 'wasm/symmetric-eigen.ts', target: 'src/math/wasm-symmetric-eigen-binary.ts', name: 'SYMMETRIC_EIGEN_WASM' }];
+const modules = [
+  { source: 'wasm/symmetric-eigen.ts', target: 'src/math/wasm-symmetric-eigen-binary.ts', name: 'SYMMETRIC_EIGEN_WASM' },
+  { source: 'wasm/mode-sums.ts', target: 'src/math/wasm-mode-sums-binary.ts', name: 'MODE_SUMS_WASM' },
+];
 const asc = join(root, 'node_modules', '.bin', 'asc');
 for (const m of modules) {
   const dir = mkdtempSync(join(tmpdir(), 'relaxmap-wasm-'));

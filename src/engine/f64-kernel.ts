@@ -11,6 +11,7 @@ import type { SymmetricForm } from '../evaluate/symmetric-form.js';
 import { SymmetricModes, type Slot } from '../evaluate/symmetric-modes.js';
 import { SteadyRefinement } from './steady-refinement.js';
 import { modulus } from '../math/modulus.js';
+import { WasmModeSums } from '../math/wasm-mode-sums.js';
 
 /** How a time grid is propagated: one reused step, or one exponential per interval. */
 function uniformStep(times: Float64Array): number | undefined {
@@ -78,6 +79,8 @@ export class F64Kernel {
   private readonly unrolledBlock: TrajectoryKernel;
   private readonly propagator: Propagator;
   private readonly obsCarried: Float64Array;
+  /** Trajectories of real modes on a grid without a common step (undefined: JavaScript sums). */
+  private readonly modeSums: WasmModeSums | undefined;
   private readonly sym: SymmetricModes | undefined;
   /** Symmetric route, weighted: per group, table ids of s, J and the three balanced factors. */
   private readonly groupTables: Int32Array;
@@ -119,6 +122,7 @@ export class F64Kernel {
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
     this.propagator = new Propagator(r);
     this.obsCarried = new Float64Array(cp.nObs * r);
+    this.modeSums = want.trajectories && this.dt === undefined && cp.times.length > 0 && process.env.RELAXMAP_WASM_SUMS !== '0' ? WasmModeSums.create(cp.times, r, cp.nObs) : undefined;
     this.initialObs = new Float64Array(cp.nObs);
     this.initialScale = new Float64Array(cp.nObs);
     this.groupTables = new Int32Array(sym ? 5 * sym.groupTerm.length : 0);
@@ -603,6 +607,7 @@ export class F64Kernel {
       for (let q = 0; q < me.trajCount; q++) sc += modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
       scale[o] = 1e-17 * sc;
     }
+    if (this.modeSums && dt === undefined && this.realSums(out, base, me)) return;
     for (let q = 0; q < me.trajCount; q++) {
       let needed = false;
       for (let o = 0; o < nObs && !needed; o++) needed = modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
@@ -646,6 +651,31 @@ export class F64Kernel {
         }
       }
     }
+  }
+
+  /**
+   * trajectoryFromModes on a grid without a common step when every mode is real: the needed
+   * modes (the same test) summed by WasmModeSums, term for term the loop below with the
+   * module's exp. False (nothing written) when a needed mode oscillates.
+   */
+  private realSums(out: ChunkResult, base: number, me: ModeExtractor): boolean {
+    const sums = this.modeSums as WasmModeSums;
+    const nObs = this.cp.nObs;
+    const scale = this.initialScale;
+    let t = 0;
+    for (let q = 0; q < me.trajCount; q++) {
+      let needed = false;
+      for (let o = 0; o < nObs && !needed; o++) needed = modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
+      if (!needed) continue;
+      if ((me.trajFreq[q] as number) !== 0) return false;
+      sums.rate[t] = me.trajRate[q] as number;
+      for (let o = 0; o < nObs; o++) sums.amp[t * nObs + o] = me.trajAmpRe[q * nObs + o] as number;
+      t++;
+    }
+    for (let o = 0; o < nObs; o++) sums.steady[o] = me.steady[o] as number;
+    sums.sum(t, 50);
+    out.trajectories.set(sums.out, base);
+    return true;
   }
 
   /** <O>(t) on the time grid; returns flag bits. */
