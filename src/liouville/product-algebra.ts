@@ -602,10 +602,20 @@ class Accumulator {
 
 /** (row, col, value) lists, turned into CSR with sorted columns. */
 export class Triplets {
-  private rows = new Int32Array(1024);
-  private cols = new Int32Array(1024);
-  private vals = new Float64Array(1024);
+  private rows: Int32Array;
+  private cols: Int32Array;
+  private vals: Float64Array;
   length = 0;
+  /**
+   * `capacity`: entries before the first growth (doubling). Small by default: a column cache
+   * holds one per compact term (40 for an electron and three 1H, most with a few dozen
+   * entries), and 1,024 each was 640 KB of every job's allocation.
+   */
+  constructor(capacity = 64) {
+    this.rows = new Int32Array(capacity);
+    this.cols = new Int32Array(capacity);
+    this.vals = new Float64Array(capacity);
+  }
   /** Entry k (for callers that redistribute raw entries). */
   row(k: number): number {
     return this.rows[k] as number;
