@@ -1,132 +1,99 @@
 // AssemblyScript source of the WebAssembly symmetric eigensolver (src/math/wasm-symmetric-eigen.ts).
 // The same algorithm as src/math/symmetric-eigen.ts (Householder tridiagonalisation, LAPACK dsytd2
 // order, then implicit QL with Wilkinson shifts, EISPACK tql2), every reflection and rotation
-// applied to a few probe vectors instead of accumulated into U. Compiled ahead of time
+// applied to a few probe vectors instead of accumulated into U. The symmetric product and the
+// rank-2 update of the Householder step run on f64x2 lanes. Compiled ahead of time
 // (`npm run build:wasm`, scripts/build-wasm.mjs) into src/math/wasm-symmetric-eigen-binary.ts.
 //
 // Memory (byte offsets, f64 arrays): a: n*n row-major, lower triangle read, not modified;
-// probes: m*n, overwritten by U^T y (ascending eigenvalue order); lambda: n; work: 2n^2 + 16n + 34.
+// probes: m*n, overwritten by U^T y (ascending eigenvalue order); lambda: n; work: n*n + 6n + 16 (the last 16: QL's state).
 //
-// eigen2 solves two problems of the same size at once: both are reduced in one pass, one in each
-// f64x2 lane (tridiagonalize2), then the QL rotations of both run in one loop. A rotation is a
-// chain of a square root and a division (~36 ns for the 28 x 28 blocks of an electron and three
-// 1H); two independent chains overlap in the CPU. Each problem's operations are those of
-// eigen(), in the same order (eigen() runs the same lane-wise reduction), so the results are
-// bit for bit two eigen() calls.
+// eigen2 solves two problems of the same size at once: each is reduced on its own, then the QL
+// rotations of both run in one loop. A rotation is a chain of a square root and a division
+// (~36 ns for the 28 x 28 blocks of an electron and three 1H); two independent chains
+// overlap in the CPU, and each problem's operations are those of eigen(), in the same order,
+// so the results are bit for bit two eigen() calls.
 
 @inline function ld(base: usize, i: i32): f64 { return load<f64>(base + (<usize>i << 3)); }
 @inline function st(base: usize, i: i32, x: f64): void { store<f64>(base + (<usize>i << 3), x); }
 
 const EPS: f64 = 2.220446049250313e-16;
 
-@inline function ld2(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 4)); }
-@inline function st2(base: usize, i: i32, x: v128): void { v128.store(base + (<usize>i << 4), x); }
-/** Lane `lane` (0 or 1) of element i of an interleaved array. */
-@inline function ldl(base: usize, i: i32, lane: usize): f64 { return load<f64>(base + (<usize>i << 4) + (lane << 3)); }
-
-/**
- * Householder tridiagonalisation (LAPACK dsytd2 order) of two matrices at once, one in each
- * f64x2 lane: w holds element (i, j) of both at index i*n + j (lower triangle), and every
- * operation of the one-matrix algorithm is one lane-wise f64x2 operation, so each lane's
- * arithmetic is the scalar algorithm's, in its order, whatever the other lane holds. Why: the
- * rows of a 28 x 28 reduction are too short for lanes along a row (the reductions across
- * lanes cost what the lanes save), while two matrices fill both lanes on every row.
- * A lane whose column is already reduced (scale or sigma zero, where the scalar algorithm
- * skips the step) gets the identity reflection (v = e_k1, beta = 0), which changes none of
- * its values. d, e (interleaved, n each) receive the tridiagonal; the reflections are
- * applied to the m probes of each lane (probesB = 0: lane B has none).
- */
-function tridiagonalize2(w: usize, n: i32, d: usize, e: usize, v: usize, p: usize, slot: usize, probesA: usize, probesB: usize, m: i32): void {
-  const zero = f64x2.splat(0);
-  const one = f64x2.splat(1);
-  const half = f64x2.splat(0.5);
+function tridiagonalize(w: usize, n: i32, d: usize, e: usize, v: usize, p: usize, probes: usize, m: i32): void {
   for (let k = 0; k < n - 2; k++) {
     const k1 = k + 1;
-    let scale = zero;
-    for (let i = k1; i < n; i++) scale = f64x2.add(scale, f64x2.abs(ld2(w, i * n + k)));
-    st2(d, k, ld2(w, k * n + k));
-    const noScale = f64x2.eq(scale, zero);
-    const sc = v128.bitselect(one, scale, noScale);
-    let sigma = zero;
-    for (let i = k1 + 1; i < n; i++) {
-      const x = f64x2.div(ld2(w, i * n + k), sc);
-      sigma = f64x2.add(sigma, f64x2.mul(x, x));
-    }
-    const wk1 = ld2(w, k1 * n + k);
-    const x0 = f64x2.div(wk1, sc);
-    // a zero column has sigma = 0 too: both are the scalar algorithm's skipped steps
-    const skip = f64x2.eq(sigma, zero);
-    const mu = f64x2.sqrt(f64x2.add(f64x2.mul(x0, x0), sigma));
-    const alpha = v128.bitselect(f64x2.neg(mu), mu, f64x2.gt(x0, zero));
-    const v0 = f64x2.sub(x0, alpha);
-    st2(v, k1, one);
-    const sv = f64x2.div(one, f64x2.mul(sc, v0));
-    for (let i = k1 + 1; i < n; i++) st2(v, i, v128.bitselect(zero, f64x2.mul(ld2(w, i * n + k), sv), skip));
-    const beta = v128.bitselect(zero, f64x2.div(f64x2.neg(v0), alpha), skip);
-    st2(e, k, v128.bitselect(v128.bitselect(zero, wk1, noScale), f64x2.mul(alpha, scale), skip));
-    for (let i = k1; i < n; i++) st2(p, i, zero);
+    let scale: f64 = 0;
+    for (let i = k1; i < n; i++) scale += Math.abs(ld(w, i * n + k));
+    st(d, k, ld(w, k * n + k));
+    if (scale == 0) { st(e, k, 0); continue; }
+    let sigma: f64 = 0;
+    for (let i = k1 + 1; i < n; i++) { const x = ld(w, i * n + k) / scale; sigma += x * x; }
+    const x0 = ld(w, k1 * n + k) / scale;
+    if (sigma == 0) { st(e, k, ld(w, k1 * n + k)); continue; }
+    const mu = Math.sqrt(x0 * x0 + sigma);
+    const alpha = x0 > 0 ? -mu : mu;
+    const v0 = x0 - alpha;
+    st(v, k1, 1);
+    const sv = 1 / (scale * v0);
+    for (let i = k1 + 1; i < n; i++) st(v, i, ld(w, i * n + k) * sv);
+    const beta = -v0 / alpha;
+    st(e, k, alpha * scale);
+    for (let i = k1; i < n; i++) st(p, i, 0);
     for (let i = k1; i < n; i++) {
-      const ri = i * n;
-      const vi = ld2(v, i);
-      // two partial sums (even and odd j): one chain of dependent additions would set the pace
-      let s0 = f64x2.mul(ld2(w, ri + i), vi);
-      let s1 = f64x2.splat(0);
+      const ri = w + (<usize>(i * n) << 3);
+      const vi = ld(v, i);
+      const viv = f64x2.splat(vi);
+      let acc = f64x2.splat(0);
       let j = k1;
       for (; j + 1 < i; j += 2) {
-        const a0 = ld2(w, ri + j);
-        const a1 = ld2(w, ri + j + 1);
-        s0 = f64x2.add(s0, f64x2.mul(a0, ld2(v, j)));
-        s1 = f64x2.add(s1, f64x2.mul(a1, ld2(v, j + 1)));
-        st2(p, j, f64x2.add(ld2(p, j), f64x2.mul(a0, vi)));
-        st2(p, j + 1, f64x2.add(ld2(p, j + 1), f64x2.mul(a1, vi)));
+        const aij = v128.load(ri + (<usize>j << 3));
+        const pj = p + (<usize>j << 3);
+        acc = f64x2.add(acc, f64x2.mul(aij, v128.load(v + (<usize>j << 3))));
+        v128.store(pj, f64x2.add(v128.load(pj), f64x2.mul(aij, viv)));
       }
-      if (j < i) {
-        const a0 = ld2(w, ri + j);
-        s0 = f64x2.add(s0, f64x2.mul(a0, ld2(v, j)));
-        st2(p, j, f64x2.add(ld2(p, j), f64x2.mul(a0, vi)));
+      let s = load<f64>(ri + (<usize>i << 3)) * vi + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (; j < i; j++) {
+        const aij = load<f64>(ri + (<usize>j << 3));
+        s += aij * ld(v, j);
+        st(p, j, ld(p, j) + aij * vi);
       }
-      st2(p, i, f64x2.add(ld2(p, i), f64x2.add(s0, s1)));
+      st(p, i, ld(p, i) + s);
     }
-    let pv = zero;
+    let pv: f64 = 0;
+    for (let i = k1; i < n; i++) { const x = beta * ld(p, i); st(p, i, x); pv += x * ld(v, i); }
+    const c = 0.5 * beta * pv;
+    for (let i = k1; i < n; i++) st(p, i, ld(p, i) - c * ld(v, i));
     for (let i = k1; i < n; i++) {
-      const x = f64x2.mul(beta, ld2(p, i));
-      st2(p, i, x);
-      pv = f64x2.add(pv, f64x2.mul(x, ld2(v, i)));
-    }
-    const c = f64x2.mul(f64x2.mul(half, beta), pv);
-    for (let i = k1; i < n; i++) st2(p, i, f64x2.sub(ld2(p, i), f64x2.mul(c, ld2(v, i))));
-    for (let i = k1; i < n; i++) {
-      const ri = i * n;
-      const vi = ld2(v, i);
-      const wi = ld2(p, i);
-      for (let j = k1; j <= i; j++) {
-        const q = ri + j;
-        st2(w, q, f64x2.sub(f64x2.sub(ld2(w, q), f64x2.mul(vi, ld2(p, j))), f64x2.mul(wi, ld2(v, j))));
+      const ri = w + (<usize>(i * n) << 3);
+      const vi = ld(v, i);
+      const wi = ld(p, i);
+      const viv = f64x2.splat(vi);
+      const wiv = f64x2.splat(wi);
+      let j = k1;
+      for (; j + 1 <= i; j += 2) {
+        const q = ri + (<usize>j << 3);
+        v128.store(q, f64x2.sub(f64x2.sub(v128.load(q), f64x2.mul(viv, v128.load(p + (<usize>j << 3)))), f64x2.mul(wiv, v128.load(v + (<usize>j << 3)))));
+      }
+      for (; j <= i; j++) {
+        const q = ri + (<usize>j << 3);
+        store<f64>(q, load<f64>(q) - vi * ld(p, j) - wi * ld(v, j));
       }
     }
-    st2(slot, 0, beta);
-    reflectProbes(v, ldl(slot, 0, 0), 0, probesA, n, k1, m);
-    if (probesB != 0) reflectProbes(v, ldl(slot, 0, 1), 1, probesB, n, k1, m);
+    for (let q = 0; q < m; q++) {
+      const y = probes + (<usize>(q * n) << 3);
+      let s: f64 = 0;
+      for (let i = k1; i < n; i++) s += ld(v, i) * ld(y, i);
+      s *= beta;
+      if (s == 0) continue;
+      for (let i = k1; i < n; i++) st(y, i, ld(y, i) - s * ld(v, i));
+    }
   }
   if (n >= 2) {
-    st2(d, n - 2, ld2(w, (n - 2) * n + n - 2));
-    st2(e, n - 2, ld2(w, (n - 1) * n + n - 2));
+    st(d, n - 2, ld(w, (n - 2) * n + n - 2));
+    st(e, n - 2, ld(w, (n - 1) * n + n - 2));
   }
-  st2(d, n - 1, ld2(w, (n - 1) * n + n - 1));
-  st2(e, n - 1, zero);
-}
-
-/** y <- (I - beta v v^T) y for the m probes of one lane (v interleaved, entries k1..n-1). */
-function reflectProbes(v: usize, beta: f64, lane: usize, probes: usize, n: i32, k1: i32, m: i32): void {
-  if (beta == 0) return;
-  for (let q = 0; q < m; q++) {
-    const y = probes + (<usize>(q * n) << 3);
-    let s: f64 = 0;
-    for (let i = k1; i < n; i++) s += ldl(v, i, lane) * ld(y, i);
-    s *= beta;
-    if (s == 0) continue;
-    for (let i = k1; i < n; i++) st(y, i, ld(y, i) - s * ldl(v, i, lane));
-  }
+  st(d, n - 1, ld(w, (n - 1) * n + n - 1));
+  st(e, n - 1, 0);
 }
 
 // Implicit QL with Wilkinson shifts (EISPACK tql2) as a state machine per problem, so that two
@@ -393,56 +360,21 @@ function tridiagonalQL2(dA: usize, eA: usize, yA: usize, sA: usize, dB: usize, e
   return 1;
 }
 
-/**
- * Work layout (f64 offsets from work): the interleaved pair matrix (2 n^2), its d, e, v, p
- * (2n each), then per problem d, e, sort order and scratch (n each) and QL's state
- * (QL_STATE), and one interleaved slot: 2 n^2 + 16 n + 2 QL_STATE + 2 doubles in all.
- */
-@inline function workD2(work: usize, n: i32): usize { return work + (<usize>(2 * n * n) << 3); }
-@inline function problemArea(work: usize, n: i32, which: i32): usize { return work + (<usize>(2 * n * n + 8 * n + which * (4 * n + QL_STATE)) << 3); }
-
-/** Both lanes' matrices into the interleaved work matrix (lower triangle). */
-function interleave(w: usize, aA: usize, aB: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    for (let j = 0; j <= i; j++) {
-      const q = w + (<usize>(ri + j) << 4);
-      store<f64>(q, ld(aA, ri + j));
-      store<f64>(q + 8, ld(aB, ri + j));
-    }
-  }
-}
-
-/** One lane of the interleaved d, e into a problem's own d, e. */
-function takeLane(d2: usize, e2: usize, lane: usize, d: usize, e: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    st(d, i, ldl(d2, i, lane));
-    st(e, i, ldl(e2, i, lane));
-  }
-}
-
-/**
- * Eigenvalues (ascending, into lambda) and probe projections U^T y; 1 on success, 0 when QL
- * does not converge. The matrix is reduced in both lanes of the pair reduction (lane B a copy,
- * without probes), so a matrix solved alone gets bit for bit its result in a pair.
- */
+/** Eigenvalues (ascending, into lambda) and probe projections U^T y; 1 on success, 0 when QL does not converge. */
 export function eigen(a: usize, n: i32, probes: usize, m: i32, lambda: usize, work: usize): i32 {
   const w = work;
-  const d2 = workD2(work, n);
-  const e2 = d2 + (<usize>(2 * n) << 3);
-  const v2 = e2 + (<usize>(2 * n) << 3);
-  const p2 = v2 + (<usize>(2 * n) << 3);
-  const pa = problemArea(work, n, 0);
-  const d = pa;
+  const d = w + (<usize>(n * n) << 3);
   const e = d + (<usize>n << 3);
-  const order = e + (<usize>n << 3);
+  const v = e + (<usize>n << 3);
+  const p = v + (<usize>n << 3);
+  const order = p + (<usize>n << 3);
   const tmp = order + (<usize>n << 3);
-  const state = tmp + (<usize>n << 3);
-  const slot = problemArea(work, n, 2);
-  interleave(w, a, a, n);
-  tridiagonalize2(w, n, d2, e2, v2, p2, slot, probes, 0, m);
-  takeLane(d2, e2, 0, d, e, n);
-  if (tridiagonalQL(d, e, n, probes, m, state) == 0) return 0;
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) st(w, ri + j, ld(a, ri + j));
+  }
+  tridiagonalize(w, n, d, e, v, p, probes, m);
+  if (tridiagonalQL(d, e, n, probes, m, tmp + (<usize>n << 3)) == 0) return 0;
   sortProbes(d, lambda, probes, n, m, order, tmp);
   return 1;
 }
@@ -467,23 +399,14 @@ function sortProbes(d: usize, lambda: usize, probes: usize, n: i32, m: i32, orde
   }
 }
 
-/** eigen() of two matrices of the same size at once (one reduction in two lanes, the QL rotations of both in one loop): bit for bit two eigen() calls. */
-export function eigen2(aA: usize, aB: usize, n: i32, probesA: usize, probesB: usize, m: i32, lambdaA: usize, lambdaB: usize, work: usize): i32 {
-  const w = work;
-  const d2 = workD2(work, n);
-  const e2 = d2 + (<usize>(2 * n) << 3);
-  const v2 = e2 + (<usize>(2 * n) << 3);
-  const p2 = v2 + (<usize>(2 * n) << 3);
-  const A = problemArea(work, n, 0);
-  const dA = A; const eA = dA + (<usize>n << 3); const oA = eA + (<usize>n << 3); const tA = oA + (<usize>n << 3); const sA = tA + (<usize>n << 3);
-  const B = problemArea(work, n, 1);
-  const dB = B; const eB = dB + (<usize>n << 3); const oB = eB + (<usize>n << 3); const tB = oB + (<usize>n << 3); const sB = tB + (<usize>n << 3);
-  const slot = problemArea(work, n, 2);
-  interleave(w, aA, aB, n);
-  tridiagonalize2(w, n, d2, e2, v2, p2, slot, probesA, probesB, m);
-  takeLane(d2, e2, 0, dA, eA, n);
-  takeLane(d2, e2, 1, dB, eB, n);
-  if (tridiagonalQL2(dA, eA, probesA, sA, dB, eB, probesB, sB, n, m) == 0) return 0;
+/** eigen() of two matrices of the same size at once (the QL rotations of both in one loop): bit for bit two eigen() calls. */
+export function eigen2(aA: usize, aB: usize, n: i32, probesA: usize, probesB: usize, m: i32, lambdaA: usize, lambdaB: usize, workA: usize, workB: usize): i32 {
+  const wA = workA; const dA = wA + (<usize>(n * n) << 3); const eA = dA + (<usize>n << 3); const vA = eA + (<usize>n << 3); const pA = vA + (<usize>n << 3); const oA = pA + (<usize>n << 3); const tA = oA + (<usize>n << 3);
+  const wB = workB; const dB = wB + (<usize>(n * n) << 3); const eB = dB + (<usize>n << 3); const vB = eB + (<usize>n << 3); const pB = vB + (<usize>n << 3); const oB = pB + (<usize>n << 3); const tB = oB + (<usize>n << 3);
+  for (let i = 0; i < n; i++) { const ri = i * n; for (let j = 0; j <= i; j++) { st(wA, ri + j, ld(aA, ri + j)); st(wB, ri + j, ld(aB, ri + j)); } }
+  tridiagonalize(wA, n, dA, eA, vA, pA, probesA, m);
+  tridiagonalize(wB, n, dB, eB, vB, pB, probesB, m);
+  if (tridiagonalQL2(dA, eA, probesA, tA + (<usize>n << 3), dB, eB, probesB, tB + (<usize>n << 3), n, m) == 0) return 0;
   sortProbes(dA, lambdaA, probesA, n, m, oA, tA);
   sortProbes(dB, lambdaB, probesB, n, m, oB, tB);
   return 1;

@@ -3,8 +3,7 @@ import { isMemoryShortage, WASM_BASE, wasmInstance, wasmModule, type WasmMemory 
 
 /**
  * The symmetric eigensolver of symmetric-eigen.ts compiled to WebAssembly (source:
- * wasm/symmetric-eigen.ts, AssemblyScript; a pair's two Householder reductions in the two f64x2
- * lanes). Why: for the
+ * wasm/symmetric-eigen.ts, AssemblyScript, f64x2 lanes on the Householder step). Why: for the
  * r = 12-128 blocks of electron + nuclei systems it is 2-3x faster than the JavaScript one
  * warm, and it needs no JIT warm-up: V8 compiles WebAssembly before the first call (Liftoff,
  * then optimised in the background), while the JavaScript solver runs ~100x slower until
@@ -16,7 +15,7 @@ import { isMemoryShortage, WASM_BASE, wasmInstance, wasmModule, type WasmMemory 
  * never grown (growing would detach the views).
  */
 type EigenFn = (a: number, n: number, probes: number, m: number, lambda: number, work: number) => number;
-type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, work: number) => number;
+type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, workA: number, workB: number) => number;
 
 export class WasmSymmetricEigen {
   /** Largest matrix size this instance solves. */
@@ -25,20 +24,22 @@ export class WasmSymmetricEigen {
   private readonly fn: EigenFn;
   private readonly fn2: Eigen2Fn;
   private readonly work: number;
+  /** A second work area: solvePair reduces two matrices at once. */
+  private readonly work2: number;
   private next: number;
   private readonly end: number;
 
   private constructor(n: number, doubles: number, mod: object) {
     this.n = n;
-    // wasm/symmetric-eigen.ts: a lane-interleaved pair matrix (2 n^2), vectors and QL's state,
-    // 16-byte aligned (the reduction loads and stores f64x2 lanes)
-    const workBytes = 16 * Math.ceil((8 * (2 * n * n + 16 * n + 34)) / 16);
-    const inst = wasmInstance(mod, WASM_BASE + workBytes + 8 * doubles + 64);
+    // wasm/symmetric-eigen.ts: n x n, six vectors and QL's state (16) per work area
+    const workBytes = 8 * (n * n + 6 * n + 16);
+    const inst = wasmInstance(mod, WASM_BASE + 2 * workBytes + 8 * doubles + 64);
     this.memory = inst.memory;
     this.fn = inst.exports.eigen as EigenFn;
     this.fn2 = inst.exports.eigen2 as Eigen2Fn;
     this.work = WASM_BASE;
-    this.next = WASM_BASE + workBytes;
+    this.work2 = WASM_BASE + workBytes;
+    this.next = WASM_BASE + 2 * workBytes;
     this.end = this.memory.buffer.byteLength;
   }
 
@@ -92,6 +93,6 @@ export class WasmSymmetricEigen {
     if (aA.buffer !== buf || aB.buffer !== buf || lambdaA.buffer !== buf || lambdaB.buffer !== buf || probesA.buffer !== buf || probesB.buffer !== buf) {
       throw new Error('WasmSymmetricEigen.solvePair: arrays must come from alloc()');
     }
-    return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work) === 1;
+    return this.fn2(aA.byteOffset, aB.byteOffset, n, probesA.byteOffset, probesB.byteOffset, m, lambdaA.byteOffset, lambdaB.byteOffset, this.work, this.work2) === 1;
   }
 }
