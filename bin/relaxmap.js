@@ -1,10 +1,5 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env node
 // Launcher: runs the compiled CLI (npm install / npm ci build it through "prepare").
-// --single-threaded-gc: each thread collects its own heap. V8's default parallel and concurrent
-// collector tasks run on a pool of helper threads that, on a machine whose cores relaxmap's own
-// threads already fill, compete with them: on 2 cores a hybrid dnp-e3h round spent 72-82 ms of
-// CPU in those helpers and took 88-93 ms, against 33 ms and 52-74 ms with this flag
-// (BENCHMARKS.md). src/cluster/launcher.ts passes the same flag to batch jobs.
 import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -26,11 +26,8 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
   }
 }
 
-/** The node flags of bin/relaxmap.js's first line (why: there), for commands that call node themselves. */
-export const NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
-
 /**
- * [node, ...NODE_FLAGS, .../bin/relaxmap.js]. The launcher runs the compiled CLI (dist/, built by npm's
+ * [node, .../bin/relaxmap.js]. The launcher runs the compiled CLI (dist/, built by npm's
  * prepare script); without it a job would fail on the compute node, so refuse here.
  */
 export function relaxmapCommand(): string[] {
@@ -40,5 +37,5 @@ export function relaxmapCommand(): string[] {
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) {
     throw new UsageError(`the compiled CLI that batch jobs run (${join(root, 'dist')}) is missing: run \`npm run build\` in ${root} (npm ci and npm install do it)`);
   }
-  return [realpathSync(process.execPath), ...NODE_FLAGS, bin];
+  return [realpathSync(process.execPath), bin];
 }

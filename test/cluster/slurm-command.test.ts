@@ -119,9 +119,9 @@ describe('relaxmap slurm', () => {
     expect(sweep.relaxmap_version).toMatch(/^\d+\.\d+\.\d+/);
     const node = realpathSync(process.execPath);
     const bin = join(realpathSync(ROOT), 'bin', 'relaxmap.js');
-    expect(sweep.relaxmap).toEqual([node, '--single-threaded-gc', bin]);
+    expect(sweep.relaxmap).toEqual([node, bin]);
     const array = readFileSync(join(out, 'relaxmap-array.sbatch'), 'utf8');
-    expect(array).toContain(`exec ${node} --single-threaded-gc ${bin} run ${out}/spec.yaml --out ${out}/shards/"$SLURM_ARRAY_TASK_ID" --shard slurm --resume --set tau_c=1e-11\n`);
+    expect(array).toContain(`exec ${node} ${bin} run ${out}/spec.yaml --out ${out}/shards/"$SLURM_ARRAY_TASK_ID" --shard slurm --resume --set tau_c=1e-11\n`);
     expect(array).toContain('#SBATCH --job-name=relaxmap-tiny-sweep\n');
     for (const f of ['relaxmap-array.sbatch', 'relaxmap-merge.sbatch']) {
       expect(spawnSync('bash', ['-n', join(out, f)]).status).toBe(0);
