@@ -411,3 +411,32 @@ export function eigen2(aA: usize, aB: usize, n: i32, probesA: usize, probesB: us
   sortProbes(dB, lambdaB, probesB, n, m, oB, tB);
   return 1;
 }
+
+/**
+ * The generator blocks of two points from the pieces of a symmetric form (SymmetricModes):
+ * packed[elem[q]] = sum over z in elemStart[q]..elemStart[q+1] of coef[sortedCoef[z]] * sortedVal[z],
+ * every other entry of packed (total doubles) zero. The same sums, in the same order, as the
+ * JavaScript assembly (bit for bit); here without its bounds checks and boxed loop exits.
+ * Int32 arrays: elem, elemStart (nElem + 1), sortedCoef.
+ */
+export function assemble2(coefA: usize, coefB: usize, elem: usize, elemStart: usize, nElem: i32, sortedCoef: usize, sortedVal: usize, packedA: usize, packedB: usize, total: i32): void {
+  for (let i = 0; i < total; i++) {
+    st(packedA, i, 0);
+    st(packedB, i, 0);
+  }
+  let z = load<i32>(elemStart);
+  for (let q = 0; q < nElem; q++) {
+    const z1 = load<i32>(elemStart + (<usize>(q + 1) << 2));
+    let x: f64 = 0;
+    let y: f64 = 0;
+    for (; z < z1; z++) {
+      const c = load<i32>(sortedCoef + (<usize>z << 2));
+      const v = ld(sortedVal, z);
+      x += ld(coefA, c) * v;
+      y += ld(coefB, c) * v;
+    }
+    const e = load<i32>(elem + (<usize>q << 2));
+    st(packedA, e, x);
+    st(packedB, e, y);
+  }
+}

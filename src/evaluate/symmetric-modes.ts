@@ -69,8 +69,13 @@ export class SymmetricModes {
       this.blockOffset[b + 1] = (this.blockOffset[b] as number) + nb * nb;
     }
     const total = this.blockOffset[nBlocks] as number;
-    // room for two slots' blocks, eigenvalues and probes (evaluatePair)
-    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB) + 16) : undefined;
+    // room for two slots' blocks, eigenvalues, probes and coefficients (evaluatePair), and the
+    // sorted pieces (assemblePair reads them there)
+    const nPieces = form.pieceElem.length;
+    const nCoefSlot = Math.max(1, form.nCoef);
+    const pieceDoubles = nPieces + Math.ceil(nPieces / 2) + 2 * Math.ceil((total + 1) / 2) + 4;
+    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB + nCoefSlot) + pieceDoubles + 16) : undefined;
+    const wasmAt = this.wasm;
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
     // (a plain loop: Int32Array.from with a mapping function goes through the iterator protocol)
@@ -88,14 +93,13 @@ export class SymmetricModes {
     // each element is then one running sum in registers instead of a load and a store per
     // piece (1,452 pieces on 406 elements for an electron and three 1H)
     // (a counting sort: stable, linear; a kernel is built per run and per worker)
-    const nPieces = packedElem.length;
     const count = new Int32Array(total + 1);
     for (let z = 0; z < nPieces; z++) count[(packedElem[z] as number) + 1] = (count[(packedElem[z] as number) + 1] as number) + 1;
     let nElem = 0;
     for (let e = 0; e < total; e++) if ((count[e + 1] as number) > 0) nElem++;
     for (let e = 0; e < total; e++) count[e + 1] = (count[e + 1] as number) + (count[e] as number);
-    this.elem = new Int32Array(nElem);
-    this.elemStart = new Int32Array(nElem + 1);
+    this.elem = wasmAt ? wasmAt.allocInt32(nElem) : new Int32Array(nElem);
+    this.elemStart = wasmAt ? wasmAt.allocInt32(nElem + 1) : new Int32Array(nElem + 1);
     let q = 0;
     for (let e = 0; e < total; e++) {
       if ((count[e + 1] as number) > (count[e] as number)) {
@@ -105,8 +109,8 @@ export class SymmetricModes {
       }
     }
     this.elemStart[nElem] = nPieces;
-    this.sortedCoef = new Int32Array(nPieces);
-    this.sortedVal = new Float64Array(nPieces);
+    this.sortedCoef = wasmAt ? wasmAt.allocInt32(nPieces) : new Int32Array(nPieces);
+    this.sortedVal = wasmAt ? wasmAt.alloc(nPieces) : new Float64Array(nPieces);
     const fill = count.slice(0, total);
     for (let z = 0; z < nPieces; z++) {
       const e = packedElem[z] as number;
@@ -120,7 +124,7 @@ export class SymmetricModes {
     // blocks, eigenvalues and probes in the solver's memory when it is WebAssembly
     const alloc = (length: number): Float64Array => (wasm ? wasm.alloc(length) : new Float64Array(length));
     const slot = (): Slot => ({
-      coef: new Float64Array(Math.max(1, form.nCoef)),
+      coef: alloc(nCoefSlot),
       pops: new Float64Array(nStates),
       rho0: new Float64Array(r),
       ref: new Float64Array(r),
@@ -216,9 +220,14 @@ export class SymmetricModes {
    * assemble() of two slots in one pass over the pieces. Each element's two sums are those
    * of assemble(), in the same order (bit for bit); why: the pieces' loop is short per
    * element, and its mispredicted exits, not the arithmetic, set its time, so two independent
-   * sums per exit take little more than one (9.7 against 17.7 us for two e+3H points).
+   * sums per exit take little more than one (9.7 against 17.7 us for two e+3H points). With
+   * the WebAssembly solver the same sums run there (wasm/symmetric-eigen.ts assemble2).
    */
   private assemblePair(A: Slot, B: Slot): void {
+    if (this.wasm) {
+      this.wasm.assemblePair(A.coef, B.coef, this.elem, this.elemStart, this.sortedCoef, this.sortedVal, A.packed, B.packed);
+      return;
+    }
     const cA = A.coef;
     const cB = B.coef;
     const pA = A.packed;

@@ -15,6 +15,7 @@ import { isMemoryShortage, WASM_BASE, wasmInstance, wasmModule, type WasmMemory 
  * never grown (growing would detach the views).
  */
 type EigenFn = (a: number, n: number, probes: number, m: number, lambda: number, work: number) => number;
+type Assemble2Fn = (coefA: number, coefB: number, elem: number, elemStart: number, nElem: number, sortedCoef: number, sortedVal: number, packedA: number, packedB: number, total: number) => void;
 type Eigen2Fn = (aA: number, aB: number, n: number, probesA: number, probesB: number, m: number, lambdaA: number, lambdaB: number, workA: number, workB: number) => number;
 
 export class WasmSymmetricEigen {
@@ -23,6 +24,7 @@ export class WasmSymmetricEigen {
   private readonly memory: WasmMemory;
   private readonly fn: EigenFn;
   private readonly fn2: Eigen2Fn;
+  private readonly fnAssemble2: Assemble2Fn;
   private readonly work: number;
   /** A second work area: solvePair reduces two matrices at once. */
   private readonly work2: number;
@@ -37,6 +39,7 @@ export class WasmSymmetricEigen {
     this.memory = inst.memory;
     this.fn = inst.exports.eigen as EigenFn;
     this.fn2 = inst.exports.eigen2 as Eigen2Fn;
+    this.fnAssemble2 = inst.exports.assemble2 as Assemble2Fn;
     this.work = WASM_BASE;
     this.work2 = WASM_BASE + workBytes;
     this.next = WASM_BASE + 2 * workBytes;
@@ -67,6 +70,26 @@ export class WasmSymmetricEigen {
     if (at + 8 * length > this.end) throw new RangeError('WasmSymmetricEigen: memory reserved at creation exhausted');
     this.next = at + 8 * length;
     return new Float64Array(this.memory.buffer, at, length);
+  }
+
+  /** A zeroed int32 array in this instance's memory (alloc() of half as many doubles, rounded up). */
+  allocInt32(length: number): Int32Array {
+    const f = this.alloc(Math.ceil(length / 2));
+    return new Int32Array(f.buffer, f.byteOffset, length);
+  }
+
+  /**
+   * Two points' generator blocks from a symmetric form's pieces (wasm/symmetric-eigen.ts
+   * assemble2): packed[elem[q]] = sum_z coef[sortedCoef[z]] sortedVal[z] over z in
+   * elemStart[q]..elemStart[q + 1], the rest of packed zero; all arrays from alloc()/allocInt32().
+   */
+  assemblePair(coefA: Float64Array, coefB: Float64Array, elem: Int32Array, elemStart: Int32Array, sortedCoef: Int32Array, sortedVal: Float64Array, packedA: Float64Array, packedB: Float64Array): void {
+    const buf = this.memory.buffer;
+    if (coefA.buffer !== buf || coefB.buffer !== buf || elem.buffer !== buf || elemStart.buffer !== buf || sortedCoef.buffer !== buf || sortedVal.buffer !== buf || packedA.buffer !== buf || packedB.buffer !== buf) {
+      throw new Error('WasmSymmetricEigen.assemblePair: arrays must come from alloc()');
+    }
+    if (packedB.length !== packedA.length || elemStart.length !== elem.length + 1) throw new RangeError('WasmSymmetricEigen.assemblePair: inconsistent lengths');
+    this.fnAssemble2(coefA.byteOffset, coefB.byteOffset, elem.byteOffset, elemStart.byteOffset, elem.length, sortedCoef.byteOffset, sortedVal.byteOffset, packedA.byteOffset, packedB.byteOffset, packedA.length);
   }
 
   /**

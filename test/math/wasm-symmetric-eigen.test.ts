@@ -103,5 +103,50 @@ describe('WebAssembly symmetric eigen-decomposition with probes', () => {
   it('refuses arrays that are not in its memory', () => {
     const solver = WasmSymmetricEigen.create(2, 8) as WasmSymmetricEigen;
     expect(() => solver.solve(new Float64Array(4), 2, solver.alloc(2), solver.alloc(4), 2)).toThrow(/alloc/);
+    expect(() => solver.assemblePair(new Float64Array(1), solver.alloc(1), solver.allocInt32(0), solver.allocInt32(1), solver.allocInt32(0), solver.alloc(0), solver.alloc(1), solver.alloc(1))).toThrow(/alloc/);
+  });
+
+  it('assemblePair: each element the sum of its pieces in order, every other entry zero, bit for bit a plain loop', () => {
+    const rnd = mulberry32(77);
+    const total = 60;
+    const nCoef = 13;
+    const elems = [0, 3, 4, 17, 31, 32, 58];
+    const perElem = [1, 4, 2, 7, 1, 3, 9];
+    const nPieces = perElem.reduce((a, b) => a + b, 0);
+    const solver = WasmSymmetricEigen.create(2, 2 * nCoef + 2 * total + 2 * nPieces + 2 * elems.length + 8) as WasmSymmetricEigen;
+    const coefA = solver.alloc(nCoef);
+    const coefB = solver.alloc(nCoef);
+    const elem = solver.allocInt32(elems.length);
+    const elemStart = solver.allocInt32(elems.length + 1);
+    const sortedCoef = solver.allocInt32(nPieces);
+    const sortedVal = solver.alloc(nPieces);
+    const packedA = solver.alloc(total);
+    const packedB = solver.alloc(total);
+    for (let c = 0; c < nCoef; c++) {
+      coefA[c] = (2 * rnd() - 1) * 10 ** (12 * rnd() - 6);
+      coefB[c] = (2 * rnd() - 1) * 10 ** (12 * rnd() - 6);
+    }
+    let z = 0;
+    elems.forEach((e, q) => {
+      elem[q] = e;
+      elemStart[q] = z;
+      for (let k = 0; k < perElem[q]!; k++, z++) {
+        sortedCoef[z] = Math.floor(rnd() * nCoef);
+        sortedVal[z] = 2 * rnd() - 1;
+      }
+    });
+    elemStart[elems.length] = z;
+    packedA.fill(7);
+    packedB.fill(-7);
+    solver.assemblePair(coefA, coefB, elem, elemStart, sortedCoef, sortedVal, packedA, packedB);
+    for (const [coef, packed] of [[coefA, packedA], [coefB, packedB]] as const) {
+      const want = new Float64Array(total);
+      elems.forEach((e, q) => {
+        let x = 0;
+        for (let p = elemStart[q]!; p < elemStart[q + 1]!; p++) x += coef[sortedCoef[p]!]! * sortedVal[p]!;
+        want[e] = x;
+      });
+      expect(Array.from(packed)).toEqual(Array.from(want));
+    }
   });
 });
