@@ -8,6 +8,14 @@
 @inline function ld(base: usize, i: i32): f64 { return load<f64>(base + (<usize>i << 3)); }
 @inline function st(base: usize, i: i32, x: f64): void { store<f64>(base + (<usize>i << 3), x); }
 
+/** out[o][k] += amp[q][o] * e for every observable. */
+@inline function addTerm(out: usize, amp: usize, q: i32, nObs: i32, nT: i32, k: i32, e: f64): void {
+  for (let o = 0; o < nObs; o++) {
+    const j = o * nT + k;
+    st(out, j, ld(out, j) + ld(amp, q * nObs + o) * e);
+  }
+}
+
 // x = k ln2 + r: ln2 split so that k * LN2_HI is exact for the |k| < 2^20 used here (fdlibm's split)
 const LN2_HI: f64 = 6.93147180369123816490e-01;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
@@ -58,18 +66,13 @@ export function realModeSums(rate: usize, amp: usize, nModes: i32, nObs: i32, ti
     const s = ld(steady, o);
     for (let k = 0; k < nT; k++) st(out, o * nT + k, s);
   }
-  const cut = f64x2.splat(cutoff);
   for (let q = 0; q < nModes; q++) {
     const g = ld(rate, q);
     if (!(g >= 0)) {
       for (let k = 0; k < nT; k++) {
         const x = g * ld(times, k);
         if (x > cutoff) break;
-        const e = Math.exp(-x);
-        for (let o = 0; o < nObs; o++) {
-          const j = o * nT + k;
-          st(out, j, ld(out, j) + ld(amp, q * nObs + o) * e);
-        }
+        addTerm(out, amp, q, nObs, nT, k, Math.exp(-x));
       }
       continue;
     }
@@ -87,11 +90,7 @@ export function realModeSums(rate: usize, amp: usize, nModes: i32, nObs: i32, ti
       }
     }
     if (k < end) {
-      const e = expNeg(g * ld(times, k));
-      for (let o = 0; o < nObs; o++) {
-        const j = o * nT + k;
-        st(out, j, ld(out, j) + ld(amp, q * nObs + o) * e);
-      }
+      addTerm(out, amp, q, nObs, nT, k, expNeg(g * ld(times, k)));
     }
   }
 }

@@ -607,11 +607,10 @@ export class F64Kernel {
       for (let q = 0; q < me.trajCount; q++) sc += modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number);
       scale[o] = 1e-17 * sc;
     }
-    if (this.modeSums && dt === undefined && this.realSums(out, base, me)) return;
+    // (modeSums exists only for grids without a common step)
+    if (this.modeSums && this.realSums(out, base, me)) return;
     for (let q = 0; q < me.trajCount; q++) {
-      let needed = false;
-      for (let o = 0; o < nObs && !needed; o++) needed = modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
-      if (!needed) continue;
+      if (!this.modeNeeded(me, q)) continue;
       const rate = me.trajRate[q] as number;
       const freq = me.trajFreq[q] as number;
       if (freq === 0) {
@@ -653,6 +652,13 @@ export class F64Kernel {
     }
   }
 
+  /** Whether mode q changes a digit of some observable's trajectory (initialScale holds 1e-17 of each observable's scale). */
+  private modeNeeded(me: ModeExtractor, q: number): boolean {
+    const nObs = this.cp.nObs;
+    for (let o = 0; o < nObs; o++) if (modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (this.initialScale[o] as number)) return true;
+    return false;
+  }
+
   /**
    * trajectoryFromModes on a grid without a common step when every mode is real: the needed
    * modes (the same test) summed by WasmModeSums, term for term the loop below with the
@@ -661,12 +667,9 @@ export class F64Kernel {
   private realSums(out: ChunkResult, base: number, me: ModeExtractor): boolean {
     const sums = this.modeSums as WasmModeSums;
     const nObs = this.cp.nObs;
-    const scale = this.initialScale;
     let t = 0;
     for (let q = 0; q < me.trajCount; q++) {
-      let needed = false;
-      for (let o = 0; o < nObs && !needed; o++) needed = modulus(me.trajAmpRe[q * nObs + o] as number, me.trajAmpIm[q * nObs + o] as number) > (scale[o] as number);
-      if (!needed) continue;
+      if (!this.modeNeeded(me, q)) continue;
       if ((me.trajFreq[q] as number) !== 0) return false;
       sums.rate[t] = me.trajRate[q] as number;
       for (let o = 0; o < nObs; o++) sums.amp[t * nObs + o] = me.trajAmpRe[q * nObs + o] as number;

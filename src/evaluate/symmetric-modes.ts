@@ -74,8 +74,8 @@ export class SymmetricModes {
     const nPieces = form.pieceElem.length;
     const nCoefSlot = Math.max(1, form.nCoef);
     const pieceDoubles = nPieces + Math.ceil(nPieces / 2) + 2 * Math.ceil((total + 1) / 2) + 4;
-    this.wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB + nCoefSlot) + pieceDoubles + 16) : undefined;
-    const wasmAt = this.wasm;
+    const wasm = useWasm() ? WasmSymmetricEigen.create(maxB, 2 * (total + (nObs + 2) * maxB + nCoefSlot) + pieceDoubles + 16) : undefined;
+    this.wasm = wasm;
     const blockOf = new Int32Array(r);
     for (let b = 0; b < nBlocks; b++) for (let i = form.blocks[b] as number; i < (form.blocks[b + 1] as number); i++) blockOf[i] = b;
     // (a plain loop: Int32Array.from with a mapping function goes through the iterator protocol)
@@ -98,8 +98,8 @@ export class SymmetricModes {
     let nElem = 0;
     for (let e = 0; e < total; e++) if ((count[e + 1] as number) > 0) nElem++;
     for (let e = 0; e < total; e++) count[e + 1] = (count[e + 1] as number) + (count[e] as number);
-    this.elem = wasmAt ? wasmAt.allocInt32(nElem) : new Int32Array(nElem);
-    this.elemStart = wasmAt ? wasmAt.allocInt32(nElem + 1) : new Int32Array(nElem + 1);
+    this.elem = wasm ? wasm.allocInt32(nElem) : new Int32Array(nElem);
+    this.elemStart = wasm ? wasm.allocInt32(nElem + 1) : new Int32Array(nElem + 1);
     let q = 0;
     for (let e = 0; e < total; e++) {
       if ((count[e + 1] as number) > (count[e] as number)) {
@@ -109,8 +109,8 @@ export class SymmetricModes {
       }
     }
     this.elemStart[nElem] = nPieces;
-    this.sortedCoef = wasmAt ? wasmAt.allocInt32(nPieces) : new Int32Array(nPieces);
-    this.sortedVal = wasmAt ? wasmAt.alloc(nPieces) : new Float64Array(nPieces);
+    this.sortedCoef = wasm ? wasm.allocInt32(nPieces) : new Int32Array(nPieces);
+    this.sortedVal = wasm ? wasm.alloc(nPieces) : new Float64Array(nPieces);
     const fill = count.slice(0, total);
     for (let z = 0; z < nPieces; z++) {
       const e = packedElem[z] as number;
@@ -120,7 +120,6 @@ export class SymmetricModes {
       this.sortedVal[at] = form.pieceVal[z] as number;
     }
     this.ws = new SymmetricWorkspace(maxB);
-    const wasm = this.wasm;
     // blocks, eigenvalues and probes in the solver's memory when it is WebAssembly
     const alloc = (length: number): Float64Array => (wasm ? wasm.alloc(length) : new Float64Array(length));
     const slot = (): Slot => ({
@@ -161,7 +160,7 @@ export class SymmetricModes {
     const B = this.second;
     const wasm = this.wasm;
     if (!B || !wasm) throw new Error('SymmetricModes.evaluatePair: no second slot (WebAssembly solver unavailable)');
-    this.assemblePair(A, B);
+    this.assemblePair(A, B, wasm);
     const okA = this.weigh(A);
     const okB = this.weigh(B);
     if (!okA && !okB) return 0;
@@ -217,36 +216,14 @@ export class SymmetricModes {
   }
 
   /**
-   * assemble() of two slots in one pass over the pieces. Each element's two sums are those
-   * of assemble(), in the same order (bit for bit); why: the pieces' loop is short per
-   * element, and its mispredicted exits, not the arithmetic, set its time, so two independent
-   * sums per exit take little more than one (9.7 against 17.7 us for two e+3H points). With
-   * the WebAssembly solver the same sums run there (wasm/symmetric-eigen.ts assemble2).
+   * assemble() of two slots in one pass over the pieces, in WebAssembly (wasm/symmetric-eigen.ts
+   * assemble2; pairs run only with that solver). Each element's two sums are those of
+   * assemble(), in the same order (bit for bit); why one pass: the pieces' loop is short per
+   * element, and its exits, not the arithmetic, set its time, so two independent sums per exit
+   * take little more than one.
    */
-  private assemblePair(A: Slot, B: Slot): void {
-    if (this.wasm) {
-      this.wasm.assemblePair(A.coef, B.coef, this.elem, this.elemStart, this.sortedCoef, this.sortedVal, A.packed, B.packed);
-      return;
-    }
-    const cA = A.coef;
-    const cB = B.coef;
-    const pA = A.packed;
-    const pB = B.packed;
-    pA.fill(0);
-    pB.fill(0);
-    const { elem, elemStart, sortedCoef, sortedVal } = this;
-    for (let q = 0; q < elem.length; q++) {
-      let x = 0;
-      let y = 0;
-      for (let z = elemStart[q] as number; z < (elemStart[q + 1] as number); z++) {
-        const c = sortedCoef[z] as number;
-        const v = sortedVal[z] as number;
-        x += (cA[c] as number) * v;
-        y += (cB[c] as number) * v;
-      }
-      pA[elem[q] as number] = x;
-      pB[elem[q] as number] = y;
-    }
+  private assemblePair(A: Slot, B: Slot, wasm: WasmSymmetricEigen): void {
+    wasm.assemblePair(A.coef, B.coef, this.elem, this.elemStart, this.sortedCoef, this.sortedVal, A.packed, B.packed);
   }
 
   /** The weights and the reference state of a slot whose blocks are assembled; false when the weights spread too far. */
