@@ -38,6 +38,16 @@ export function copyRowRange(into: ChunkResult, from: ChunkResult, at: number, c
   }
 }
 
+export interface HybridBackendOptions extends WorkerBackendOptions {
+  /**
+   * Test hook: the main thread computes at most this many pieces of any chunk (default: as many
+   * as it can claim). Which side computes a piece is otherwise a race, and a test that asserts the
+   * pool's share must not depend on how fast a loaded machine starts a worker. The pool's task
+   * claims until the board is empty, so every piece is still computed.
+   */
+  readonly mainPiecesPerChunk?: number;
+}
+
 interface ChunkState {
   readonly chunk: Chunk;
   readonly out: ChunkResult;
@@ -46,8 +56,10 @@ interface ChunkState {
   readonly parts: Int32Array;
   /** Shared with the pool tasks of this chunk (src/engine/piece-board.ts). */
   readonly board: SharedArrayBuffer;
-  /** The main thread found no piece left at the back. */
+  /** The main thread found no piece left at the back (or reached its cap). */
   mainDone: boolean;
+  /** Pieces of this chunk the main thread has claimed. */
+  mainClaimed: number;
   /** Pieces not computed yet, and pool tasks not returned yet. */
   left: number;
   poolTasks: number;
@@ -76,8 +88,10 @@ export class HybridBackend implements EngineBackend {
   readonly precision = 'float64' as const;
   readonly description: string;
   private readonly job: Job;
-  private readonly options: WorkerBackendOptions;
+  private readonly options: HybridBackendOptions;
   private readonly pool: KernelPool;
+  /** Most pieces of one chunk the main thread claims. */
+  private readonly mainCap: number;
   private readonly poolThreads: number;
   private readonly kernels = new Map<number, ChunkKernel>();
   /** The main thread returns to the event loop about every HYBRID_SLICE_MS (results, signals). */
@@ -93,9 +107,10 @@ export class HybridBackend implements EngineBackend {
   /** Pieces computed by the main thread and by the pool (tests, tuning). */
   readonly pieceCounts = { main: 0, pool: 0 };
 
-  constructor(job: Job, poolThreads: number, options: WorkerBackendOptions = {}) {
+  constructor(job: Job, poolThreads: number, options: HybridBackendOptions = {}) {
     this.job = job;
     this.options = options;
+    this.mainCap = options.mainPiecesPerChunk ?? Number.POSITIVE_INFINITY;
     this.poolThreads = Math.max(1, poolThreads);
     this.pool = poolFor(this.poolThreads, options);
     this.description = `float64 kernel in the main thread plus a piscina pool of ${this.poolThreads} worker thread${this.poolThreads === 1 ? '' : 's'}`;
@@ -131,6 +146,7 @@ export class HybridBackend implements EngineBackend {
         parts,
         board: newBoard(pieces.length),
         mainDone: false,
+        mainClaimed: 0,
         left: pieces.length,
         poolTasks: 0,
         settled: false,
@@ -230,9 +246,12 @@ export class HybridBackend implements EngineBackend {
           for (let c = this.open.length - 1; c >= 0 && piece < 0; c--) {
             const cand = this.open[c] as ChunkState;
             if (cand.mainDone || cand.settled) continue;
-            piece = claimBack(cand.board);
+            piece = cand.mainClaimed < this.mainCap ? claimBack(cand.board) : -1;
             if (piece < 0) cand.mainDone = true;
-            else s = cand;
+            else {
+              cand.mainClaimed++;
+              s = cand;
+            }
           }
           if (!s) break;
           const offset = s.parts[2 * piece] as number;
