@@ -239,13 +239,22 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
       candidates.push({ backend: 'tfjs', chosen: false, reason: `no usable tensor backend: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
-  const cal = calibrate(job, perPointPath ? 4 : 64, points);
-  const inline = cal.setup + points * cal.perPoint;
   // the shared pool the hybrid backend would use: already started by an earlier run of this process?
   const warm = threads > 1 && !options.maxHeapMb && !options.faultInjection && sharedPoolWarm(threads - 1);
-  const startup = warm ? 0 : POOL_STARTUP_S;
-  const pool = cal.setup + startup + (points * cal.perPoint) / threads;
-  const poolWhy = warm ? 'warm pool: no start-up' : `with the pool's start-up (${POOL_STARTUP_S} s)`;
+  if (warm) {
+    // with no start-up to pay, every core finishes first whatever a point costs, so a
+    // calibration could not change the choice; it used to cost a 512-point run ~15% of its
+    // time (a script calling runSweep repeatedly, relaxmap bench). No estimate: the progress
+    // line's ETA then comes from the run's own rate, and plan calibrates for its own.
+    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): warm pool: no start-up, so all cores finish first at any cost per point; no GPU tensor backend`;
+    candidates.push({ backend: 'inline', chosen: false, reason: `one core of ${threads}, with the pool already started` }, { backend: 'hybrid', chosen: true, reason: why });
+    return { backend: new HybridBackend(job, threads - 1, options), why, calibration: undefined, estimateSeconds: undefined, candidates, adapter };
+  }
+  const cal = calibrate(job, perPointPath ? 4 : 64, points);
+  const inline = cal.setup + points * cal.perPoint;
+  const startup = POOL_STARTUP_S;
+  const pool = poolEstimate(cal, points, threads, startup);
+  const poolWhy = `with the pool's start-up (${POOL_STARTUP_S} s)`;
   if (threads > 1 && pool < inline) {
     const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(2)} s ${poolWhy} vs ${inline.toFixed(2)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
     candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(2)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });
@@ -255,6 +264,11 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
   if (threads > 1) candidates.push({ backend: 'hybrid', chosen: false, reason: `estimated ${pool.toFixed(2)} s ${poolWhy}` });
   candidates.push({ backend: 'inline', chosen: true, reason: why });
   return { backend: new InlineBackend(job), why, calibration: cal, estimateSeconds: inline, candidates, adapter };
+}
+
+/** Seconds the main thread plus (threads - 1) workers take for `points`, from a calibration and the pool's start-up. */
+export function poolEstimate(cal: Calibration, points: number, threads: number, startup: number): number {
+  return cal.setup + startup + (points * cal.perPoint) / threads;
 }
 
 function only(backend: EngineBackend, why: string): Selection {

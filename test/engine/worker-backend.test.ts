@@ -6,7 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { planCommand } from '../../src/cli/commands/plan.js';
 import { EngineError } from '../../src/engine/backend.js';
 import type { ChunkResult } from '../../src/engine/chunk.js';
 import { createJob } from '../../src/engine/create-job.js';
@@ -264,8 +266,24 @@ describe('shared pool and hybrid pieces', () => {
     try {
       expect(warm.backend.name).toBe('hybrid');
       expect(warm.candidates.find((c) => c.chosen)?.reason).toMatch(/warm pool/);
+      // with no start-up to pay the choice cannot depend on a calibration, so none is run
+      expect(warm.calibration).toBeUndefined();
+      expect(warm.estimateSeconds).toBeUndefined();
     } finally {
       await warm.backend.close();
     }
+    // plan in this (warm) process still gives an ETA: it calibrates for itself
+    let text = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _e, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    await planCommand(join(ROOT, 'bench', 'baseline', 'dnp-e3h.yaml'), { json: true, workers: '2' }, sink);
+    const plan = JSON.parse(text.trim()) as { eta_s: number | null; backend: { name: string } };
+    expect(plan.backend.name).toBe('hybrid');
+    expect(plan.eta_s).toBeGreaterThan(0);
+    expect(plan.eta_s).toBeLessThan(60);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createNetcdf, type NcVariableHeader } from '../../io/netcdf.js';
 import { outputLayout, surfaceVariables, trajectoryVariables } from '../../sweep/output-layout.js';
-import { calibrate, selectBackend } from '../../engine/select-backend.js';
+import { calibrate, poolEstimate, selectBackend } from '../../engine/select-backend.js';
 import { currentAllocation } from '../../cluster/allocation.js';
 import { shardLines, shardReport } from '../../cluster/shard-report.js';
 import { parseSets } from '../../spec/overrides.js';
@@ -107,8 +107,9 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
     ...(shardsWanted ? { shardCount: shardsWanted } : {}),
   });
   const tSelect = performance.now();
+  const choice = parseBackend(opts.backend);
   const selection = await selectBackend(job, plan.points, {
-    backend: parseBackend(opts.backend),
+    backend: choice,
     workers,
     ...(opts.tfjs ? { tfjs: opts.tfjs } : {}),
     chunking: { chunkSize: plan.chunkSize, bytesPerPoint: plan.bytesPerPoint, memoryBytes },
@@ -117,12 +118,17 @@ export async function planCommand(specPath: string, opts: PlanCommandOptions, ou
   await selection.backend.close();
   // the run repeats what plan just did (load the spec and build the job, calibrate, which
   // builds every variant's kernel), then computes and writes
-  const cal = selection.calibration;
-  const eta =
-    selection.estimateSeconds === undefined || !cal
-      ? undefined
-      : loadSeconds + selectSeconds + (selection.estimateSeconds - cal.setup) + checkpointSeconds(plan) + (await estimateWriteSeconds(job, plan));
-  const shards = shardsWanted !== undefined || opts.walltime !== undefined ? shardReport(plan, (selection.calibration ?? calibrate(job)).perPoint, cpusPerShard, shardsWanted, opts.walltime) : undefined;
+  let cal = selection.calibration;
+  // compute seconds the run adds to what plan just did (its selection built every variant's kernel)
+  let compute = cal && selection.estimateSeconds !== undefined ? selection.estimateSeconds - cal.setup : undefined;
+  if (choice === 'auto' && !cal && selection.backend.name === 'hybrid') {
+    // auto took a warm pool without calibrating (a process that ran before): calibrate here,
+    // the run building the kernels itself
+    cal = calibrate(job, 64, plan.points);
+    compute = poolEstimate(cal, plan.points, workers, 0);
+  }
+  const eta = compute === undefined ? undefined : loadSeconds + selectSeconds + compute + checkpointSeconds(plan) + (await estimateWriteSeconds(job, plan));
+  const shards = shardsWanted !== undefined || opts.walltime !== undefined ? shardReport(plan, (cal ?? calibrate(job)).perPoint, cpusPerShard, shardsWanted, opts.walltime) : undefined;
   const info = {
     spec: specPath,
     points: plan.points,
