@@ -246,17 +246,16 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
     // calibration could not change the choice; it used to cost a 512-point run ~15% of its
     // time (a script calling runSweep repeatedly, relaxmap bench). No estimate: the progress
     // line's ETA then comes from the run's own rate, and plan calibrates for its own.
-    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): warm pool: no start-up, so all cores finish first at any cost per point; no GPU tensor backend`;
+    const why = `${allCores(threads)}: warm pool: no start-up, so all cores finish first at any cost per point; no GPU tensor backend`;
     candidates.push({ backend: 'inline', chosen: false, reason: `one core of ${threads}, with the pool already started` }, { backend: 'hybrid', chosen: true, reason: why });
     return { backend: new HybridBackend(job, threads - 1, options), why, calibration: undefined, estimateSeconds: undefined, candidates, adapter };
   }
   const cal = calibrate(job, perPointPath ? 4 : 64, points);
   const inline = cal.setup + points * cal.perPoint;
-  const startup = POOL_STARTUP_S;
-  const pool = poolEstimate(cal, points, threads, startup);
+  const pool = poolEstimate(cal, points, threads, POOL_STARTUP_S);
   const poolWhy = `with the pool's start-up (${POOL_STARTUP_S} s)`;
   if (threads > 1 && pool < inline) {
-    const why = `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''}): estimated ${pool.toFixed(2)} s ${poolWhy} vs ${inline.toFixed(2)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
+    const why = `${allCores(threads)}: estimated ${pool.toFixed(2)} s ${poolWhy} vs ${inline.toFixed(2)} s in-thread (${(cal.perPoint * 1e6).toFixed(1)} us/point); no GPU tensor backend`;
     candidates.push({ backend: 'inline', chosen: false, reason: `estimated ${inline.toFixed(2)} s in-thread` }, { backend: 'hybrid', chosen: true, reason: why });
     return { backend: new HybridBackend(job, threads - 1, options), why, calibration: cal, estimateSeconds: pool, candidates, adapter };
   }
@@ -264,6 +263,11 @@ export async function selectBackend(job: Job, points: number, options: SelectOpt
   if (threads > 1) candidates.push({ backend: 'hybrid', chosen: false, reason: `estimated ${pool.toFixed(2)} s ${poolWhy}` });
   candidates.push({ backend: 'inline', chosen: true, reason: why });
   return { backend: new InlineBackend(job), why, calibration: cal, estimateSeconds: inline, candidates, adapter };
+}
+
+/** How the hybrid choice names its threads. */
+function allCores(threads: number): string {
+  return `float64 kernel on all ${threads} cores (main thread plus ${threads - 1} worker${threads > 2 ? 's' : ''})`;
 }
 
 /** Seconds the main thread plus (threads - 1) workers take for `points`, from a calibration and the pool's start-up. */

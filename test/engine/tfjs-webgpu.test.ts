@@ -15,7 +15,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planCommand, type PlanCommandOptions } from '../../src/cli/commands/plan.js';
 import { FLAG_RECOMPUTED_F64, type Chunk, type ChunkResult } from '../../src/engine/chunk.js';
@@ -33,6 +32,7 @@ import { loadTfjs } from '../../src/engine/tfjs/load-tfjs.js';
 import { createTfjsBackend, pointError, type TfjsBackend, type TfjsBackendOptions } from '../../src/engine/tfjs/tfjs-backend.js';
 import { python, relaxmap, ROOT } from '../helpers/cli.js';
 import { WEBGPU_TESTS } from '../helpers/tfjs-backends.js';
+import { textSink } from '../helpers/text-sink.js';
 
 const TOL = 1e-5;
 
@@ -317,10 +317,9 @@ print(json.dumps({'rate': rate, 'traj': traj, 'points': int(a['rate_Mz'].size)})
     expect(existsSync(join(dir, 'none')), 'nothing left behind').toBe(false);
     // plan in this process (the adapter is there): what it prints with --json
     const planJson = async (args: PlanCommandOptions): Promise<Record<string, unknown>> => {
-      let text = '';
-      const sink = new Writable({ write(chunk: Buffer, _e, done) { text += chunk.toString(); done(); } });
-      await planCommand(spec, { json: true, ...args }, sink);
-      return JSON.parse(text.trim()) as Record<string, unknown>;
+      const sink = textSink();
+      await planCommand(spec, { json: true, ...args }, sink.stream);
+      return JSON.parse(sink.text().trim()) as Record<string, unknown>;
     };
     const plan = (await planJson({ backend: 'tfjs', tfjs: 'webgpu' })) as { backend: { name: string; adapter: { vendor: string; architecture: string; description: string; cpu: boolean }; candidates: Array<{ backend: string; chosen: boolean }> } };
     expect(plan.backend.name).toBe('tfjs-webgpu');

@@ -6,7 +6,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/cli/commands/plan.js';
 import { EngineError } from '../../src/engine/backend.js';
@@ -20,6 +19,7 @@ import { selectBackend } from '../../src/engine/select-backend.js';
 import { WorkerBackend } from '../../src/engine/worker-backend.js';
 import { e3hSpec } from '../../src/bench/dnp-e3h.js';
 import { ROOT } from '../helpers/cli.js';
+import { textSink } from '../helpers/text-sink.js';
 import { STRONG_COUPLING } from '../helpers/systems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'relaxmap-pool-'));
@@ -273,15 +273,9 @@ describe('shared pool and hybrid pieces', () => {
       await warm.backend.close();
     }
     // plan in this (warm) process still gives an ETA: it calibrates for itself
-    let text = '';
-    const sink = new Writable({
-      write(chunk: Buffer, _e, done) {
-        text += chunk.toString();
-        done();
-      },
-    });
-    await planCommand(join(ROOT, 'bench', 'baseline', 'dnp-e3h.yaml'), { json: true, workers: '2' }, sink);
-    const plan = JSON.parse(text.trim()) as { eta_s: number | null; backend: { name: string } };
+    const sink = textSink();
+    await planCommand(join(ROOT, 'bench', 'baseline', 'dnp-e3h.yaml'), { json: true, workers: '2' }, sink.stream);
+    const plan = JSON.parse(sink.text().trim()) as { eta_s: number | null; backend: { name: string } };
     expect(plan.backend.name).toBe('hybrid');
     expect(plan.eta_s).toBeGreaterThan(0);
     expect(plan.eta_s).toBeLessThan(60);
