@@ -32,6 +32,21 @@ function depsToDims(grid: SweepGrid, deps: Iterable<string>): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/**
+ * Work that runs once per job lives in module-level functions, not in closures made per job:
+ * V8 holds a closure's optimised code only while some closure instance is alive, so after a
+ * job's closures die a major GC drops that code and the next job runs those loops in the
+ * interpreter again (and compiles them again). A process building job after job (the
+ * benchmark, scripted batches) would pay that every time.
+ */
+
+/** One axis's values repeated over a row-major sub-grid where the axis has stride s. */
+function axisColumn(v: Float64Array, size: number, s: number, length: number): Float64Array {
+  const col = new Float64Array(size);
+  for (let i = 0; i < size; i++) col[i] = v[Math.floor(i / s) % length] as number;
+  return col;
+}
+
 /** Enumerate a sub-grid as a point batch (row-major over `dims`), constants from grid.fixed. */
 function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointBatch; strides: Int32Array } {
   const lengths = dims.map((k) => (grid.dims[k] as GridDim).length);
@@ -43,16 +58,11 @@ function subGridBatch(grid: SweepGrid, dims: readonly number[]): { batch: PointB
     strides[dims[j] as number] = acc;
     acc *= lengths[j] as number;
   }
-  dims.forEach((k) => {
+  for (const k of dims) {
     const d = grid.dims[k] as GridDim;
     const s = strides[k] as number;
-    d.params.forEach((name, j) => {
-      const v = d.values[j] as Float64Array;
-      const col = new Float64Array(size);
-      for (let i = 0; i < size; i++) col[i] = v[Math.floor(i / s) % d.length] as number;
-      columns[name] = col;
-    });
-  });
+    for (let j = 0; j < d.params.length; j++) columns[d.params[j] as string] = axisColumn(d.values[j] as Float64Array, size, s, d.length);
+  }
   return { batch: { size, columns }, strides };
 }
 
@@ -79,7 +89,9 @@ function frequencyDeps(model: GeneratorModel, f: number): string[] {
   const es = model.eigen;
   const entry = model.frequencies[f];
   if (!es || !entry) throw new Error('frequencies exist only on the fixed-basis path');
-  return es.parts.flatMap((part, m) => ((entry.signature[m] as number) !== 0 ? [...part.theta.deps] : []));
+  const out: string[] = [];
+  for (let m = 0; m < es.parts.length; m++) if ((entry.signature[m] as number) !== 0) out.push(...(es.parts[m] as (typeof es.parts)[number]).theta.deps);
+  return out;
 }
 
 function frequencyBatch(model: GeneratorModel, f: number, b: PointBatch): Float64Array | number {
@@ -87,17 +99,94 @@ function frequencyBatch(model: GeneratorModel, f: number, b: PointBatch): Float6
   const entry = model.frequencies[f];
   if (!es || !entry) throw new Error('frequencies exist only on the fixed-basis path');
   let out: Float64Array | number = 0;
-  es.parts.forEach((part, m) => {
+  for (let m = 0; m < es.parts.length; m++) {
     const s = entry.signature[m] as number;
-    if (s === 0) return;
-    const th = part.theta.batch(b);
+    if (s === 0) continue;
+    const th = (es.parts[m] as (typeof es.parts)[number]).theta.batch(b);
     if (typeof th === 'number' && typeof out === 'number') out += s * th;
     else {
-      const o = typeof out === 'number' ? new Float64Array(b.size).fill(out) : out;
+      const o: Float64Array = typeof out === 'number' ? new Float64Array(b.size).fill(out) : out;
       for (let i = 0; i < b.size; i++) o[i] = (o[i] as number) + s * (typeof th === 'number' ? th : (th[i] as number));
       out = o;
     }
-  });
+  }
+  return out;
+}
+
+/** The table id of `key`, made and appended on first use. */
+function cachedTable(cache: Map<string, number>, tables: FactorTable[], key: string, make: () => FactorTable): number {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  tables.push(make());
+  cache.set(key, tables.length - 1);
+  return tables.length - 1;
+}
+
+/** Which thermal factor of a coefficient a table holds. */
+type FactorPart = 'even' | 'odd' | 'normalised-odd';
+
+/** e(x), o(x) or the normalised o(x)/e(x) at x = beta w for every point of b. */
+function thermalFactorColumn(model: GeneratorModel, frequency: number, part: FactorPart, thermal: ThermalModel, b: PointBatch): Float64Array {
+  const w = frequencyBatch(model, frequency, b);
+  const temps = b.columns[TEMPERATURE];
+  const out = new Float64Array(b.size);
+  for (let i = 0; i < b.size; i++) {
+    const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+    const x = betaOf(T) * (typeof w === 'number' ? w : (w[i] as number));
+    out[i] = part === 'even' ? evenPart(thermal, x) : part === 'odd' ? oddPart(thermal, x) : normalisedOddPart(thermal, x);
+  }
+  return out;
+}
+
+/** f(x), f(-x) and g(x) of the symmetric route for every point of b (one call per argument, stored apart). */
+function balancedColumns(model: GeneratorModel, f: number, thermal: ThermalModel, b: PointBatch): Float64Array[] {
+  const w = frequencyBatch(model, f, b);
+  const temps = b.columns[TEMPERATURE];
+  const p0 = new Float64Array(b.size);
+  const p1 = new Float64Array(b.size);
+  const p2 = new Float64Array(b.size);
+  const three = new Float64Array(3);
+  for (let i = 0; i < b.size; i++) {
+    const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+    balancedFactors(thermal, betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)), three);
+    p0[i] = three[0] as number;
+    p1[i] = three[1] as number;
+    p2[i] = three[2] as number;
+  }
+  return [p0, p1, p2];
+}
+
+/** Populations exp(-s beta E_i)/Z of H0's eigenstates for every point of b, nStates values per point. */
+function populationColumns(es: NonNullable<GeneratorModel['eigen']>, sign: 1 | -1, b: PointBatch): Float64Array {
+  const nStates = es.dim;
+  const temps = b.columns[TEMPERATURE];
+  const nParts = es.parts.length;
+  const thetas: Array<Float64Array | number> = [];
+  for (let m = 0; m < nParts; m++) thetas.push((es.parts[m] as (typeof es.parts)[number]).theta.batch(b));
+  const out = new Float64Array(b.size * nStates);
+  const e = new Float64Array(nStates);
+  for (let i = 0; i < b.size; i++) {
+    const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
+    const beta = betaOf(T);
+    e.fill(0);
+    for (let m = 0; m < nParts; m++) {
+      const th = thetas[m] as Float64Array | number;
+      const t = typeof th === 'number' ? th : (th[i] as number);
+      const em = es.energies[m] as Float64Array;
+      for (let k = 0; k < nStates; k++) e[k] = (e[k] as number) + t * (em[k] as number);
+    }
+    // shift by the extreme level so that millikelvin temperatures do not overflow
+    let ref = sign > 0 ? Infinity : -Infinity;
+    for (let k = 0; k < nStates; k++) ref = sign > 0 ? Math.min(ref, e[k] as number) : Math.max(ref, e[k] as number);
+    let z = 0;
+    for (let k = 0; k < nStates; k++) {
+      const w = Math.exp(-sign * beta * ((e[k] as number) - ref));
+      out[i * nStates + k] = w;
+      z += w;
+    }
+    const iz = 1 / z;
+    for (let k = 0; k < nStates; k++) out[i * nStates + k] = (out[i * nStates + k] as number) * iz;
+  }
   return out;
 }
 
@@ -127,60 +216,39 @@ export class CoefficientTables {
     this.nTerms = compact.length;
     const cache = new Map<string, number>();
     const batches: BatchCache = new Map();
-    const add = (key: string, make: () => FactorTable): number => {
-      const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-      this.tables.push(make());
-      cache.set(key, this.tables.length - 1);
-      return this.tables.length - 1;
-    };
+    const tables = this.tables;
     this.termTables = new Int32Array(3 * compact.length);
-    compact.forEach((t, k) => {
-      const c = t.coefficient;
+    for (let k = 0; k < compact.length; k++) {
+      const c = (compact[k] as CompactTerm).coefficient;
       if (c.part === 'coherent') {
         // -i [H_m, .] times h_m(p): the strength table alone, J and thermal factor are 1
         const st = model.strengths[c.strength];
         if (!st) throw new Error('strength index out of range');
-        const one = add('const1', () => tabulate(grid, [], () => 1));
-        this.termTables[3 * k] = add(`s${c.strength}`, () => tabulate(grid, st.value.deps, (b) => st.value.batch(b), 1, batches));
+        const one = cachedTable(cache, tables, 'const1', () => tabulate(grid, [], () => 1));
+        this.termTables[3 * k] = cachedTable(cache, tables, `s${c.strength}`, () => tabulate(grid, st.value.deps, (b) => st.value.batch(b), 1, batches));
         this.termTables[3 * k + 1] = one;
         this.termTables[3 * k + 2] = one;
-        return;
+        continue;
       }
       const strength = model.strengths[c.strength];
       const sd = model.spectrals[c.spectral] as SpectralDensity;
       if (!strength) throw new Error('strength index out of range');
-      const sid = add(`s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b), 1, batches));
+      const sid = cachedTable(cache, tables, `s${c.strength}`, () => tabulate(grid, strength.value.deps, (b) => strength.value.batch(b), 1, batches));
       const fdeps = frequencyDeps(model, c.frequency);
-      const jid = add(`J${c.spectral}|${c.frequency}`, () =>
+      const jid = cachedTable(cache, tables, `J${c.spectral}|${c.frequency}`, () =>
         tabulate(grid, [...spectralDeps(sd), ...fdeps], (b) => spectralBatch(sd, frequencyBatch(model, c.frequency, b), b, new Float64Array(b.size)), 1, batches),
       );
       // the even part is 1 except for bengs-levitt, the odd part 0 for the semiclassical
       // models: those factors are constants, not (T, B0) tables
       // normalised thermal factors (t1t2): e/e = 1 in every model, o/e a (T, B0) table
       const constant = c.part === 'dc' ? (!c.normalised && evenDependsOnTemperature(thermal) ? undefined : 1) : hasThermalPart(thermal) ? undefined : 0;
-      const tid = add(constant !== undefined ? `const${constant}` : `${c.normalised ? 'n' : ''}${c.part}${c.frequency}`, () =>
-        constant !== undefined ? tabulate(grid, [], () => constant) : tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
-          const w = frequencyBatch(model, c.frequency, b);
-          const temps = b.columns[TEMPERATURE];
-          const out = new Float64Array(b.size);
-          const factor =
-            c.part === 'dc'
-              ? (x: number): number => evenPart(thermal, x)
-              : c.normalised
-                ? (x: number): number => normalisedOddPart(thermal, x)
-                : (x: number): number => oddPart(thermal, x);
-          for (let i = 0; i < b.size; i++) {
-            const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
-            out[i] = factor(betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)));
-          }
-          return out;
-        }, 1, batches),
+      const tid = cachedTable(cache, tables, constant !== undefined ? `const${constant}` : `${c.normalised ? 'n' : ''}${c.part}${c.frequency}`, () =>
+        constant !== undefined ? tabulate(grid, [], () => constant) : tabulate(grid, [TEMPERATURE, ...fdeps], (b) => thermalFactorColumn(model, c.frequency, c.part === 'dc' ? 'even' : c.normalised ? 'normalised-odd' : 'odd', thermal, b), 1, batches),
       );
       this.termTables[3 * k] = sid;
       this.termTables[3 * k + 1] = jid;
       this.termTables[3 * k + 2] = tid;
-    });
+    }
     this.balancedIndex = new Int32Array(3 * model.frequencies.length).fill(-1);
     for (const f of options.balanced ?? []) {
       if (this.balancedIndex[3 * f] !== -1) continue;
@@ -188,22 +256,9 @@ export class CoefficientTables {
       // the three factors of an argument come from one call: tabulated together, stored apart
       let parts: Float64Array[] | undefined;
       for (let part = 0; part < 3; part++) {
-        this.balancedIndex[3 * f + part] = add(`bal${part}|${f}`, () =>
+        this.balancedIndex[3 * f + part] = cachedTable(cache, tables, `bal${part}|${f}`, () =>
           tabulate(grid, [TEMPERATURE, ...fdeps], (b) => {
-            if (!parts) {
-              const w = frequencyBatch(model, f, b);
-              const temps = b.columns[TEMPERATURE];
-              parts = [new Float64Array(b.size), new Float64Array(b.size), new Float64Array(b.size)];
-              const [p0, p1, p2] = parts as [Float64Array, Float64Array, Float64Array];
-              const three = new Float64Array(3);
-              for (let i = 0; i < b.size; i++) {
-                const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
-                balancedFactors(thermal, betaOf(T) * (typeof w === 'number' ? w : (w[i] as number)), three);
-                p0[i] = three[0] as number;
-                p1[i] = three[1] as number;
-                p2[i] = three[2] as number;
-              }
-            }
+            parts ??= balancedColumns(model, f, thermal, b);
             return parts[part] as Float64Array;
           }, 1, batches),
         );
@@ -214,40 +269,10 @@ export class CoefficientTables {
     const nStates = es.dim;
     this.nStates = nStates;
     const popDeps = [TEMPERATURE, ...es.parts.flatMap((p) => [...p.theta.deps])];
-    const populations = (sign: 1 | -1) => (b: PointBatch): Float64Array => {
-      const temps = b.columns[TEMPERATURE];
-      const thetas = es.parts.map((p) => p.theta.batch(b));
-      const nParts = thetas.length;
-      const out = new Float64Array(b.size * nStates);
-      const e = new Float64Array(nStates);
-      for (let i = 0; i < b.size; i++) {
-        const T = typeof temps === 'number' ? temps : ((temps as Float64Array)[i] as number);
-        const beta = betaOf(T);
-        e.fill(0);
-        for (let m = 0; m < nParts; m++) {
-          const th = thetas[m] as Float64Array | number;
-          const t = typeof th === 'number' ? th : (th[i] as number);
-          const em = es.energies[m] as Float64Array;
-          for (let k = 0; k < nStates; k++) e[k] = (e[k] as number) + t * (em[k] as number);
-        }
-        // shift by the extreme level so that millikelvin temperatures do not overflow
-        let ref = sign > 0 ? Infinity : -Infinity;
-        for (let k = 0; k < nStates; k++) ref = sign > 0 ? Math.min(ref, e[k] as number) : Math.max(ref, e[k] as number);
-        let z = 0;
-        for (let k = 0; k < nStates; k++) {
-          const w = Math.exp(-sign * beta * ((e[k] as number) - ref));
-          out[i * nStates + k] = w;
-          z += w;
-        }
-        const iz = 1 / z;
-        for (let k = 0; k < nStates; k++) out[i * nStates + k] = (out[i * nStates + k] as number) * iz;
-      }
-      return out;
-    };
     this.populationTables = {
-      thermal: add('pop+', () => tabulate(grid, popDeps, populations(1), nStates, batches)),
+      thermal: cachedTable(cache, tables, 'pop+', () => tabulate(grid, popDeps, (b) => populationColumns(es, 1, b), nStates, batches)),
       // only a spec whose initial state is `inverted` needs these (exp per level per point)
-      inverted: options.inverted ? add('pop-', () => tabulate(grid, popDeps, populations(-1), nStates, batches)) : undefined,
+      inverted: options.inverted ? cachedTable(cache, tables, 'pop-', () => tabulate(grid, popDeps, (b) => populationColumns(es, -1, b), nStates, batches)) : undefined,
     };
   }
 }
@@ -270,7 +295,7 @@ export class TableCursor {
     this.nTables = ct.tables.length;
     this.lengths = Int32Array.from(grid.dims.map((d) => d.length));
     this.strides = new Int32Array(this.nTables * this.nDims);
-    ct.tables.forEach((t, j) => this.strides.set(t.strides, j * this.nDims));
+    for (let j = 0; j < ct.tables.length; j++) this.strides.set((ct.tables[j] as FactorTable).strides, j * this.nDims);
     this.index = new Int32Array(this.nTables);
     this.dimIndex = new Int32Array(this.nDims);
   }

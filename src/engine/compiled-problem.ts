@@ -1,6 +1,6 @@
 import { projectVector } from '../liouville/reachable-subspace.js';
 import { rowNonZeros, type SparseMatrix } from '../liouville/sparse-matrix.js';
-import type { Problem } from '../evaluate/problem.js';
+import type { Observable, Problem } from '../evaluate/problem.js';
 import type { CompactTerm } from '../physics/generator-model.js';
 import { hasColumnSources, termColumns } from '../physics/term-columns.js';
 
@@ -103,37 +103,44 @@ export function compileProblem(problem: Problem): CompiledProblem {
   // the columns on Q's and the observables' supports suffice (term-columns.ts)
   const matrices = hasColumnSources(model) ? termColumns(model, observables.map((o) => o.traceless), reduction) : compact.map((t) => t.matrix);
   // (O'|O') once per observable
-  const norms = observables.map((o) => {
+  // plain loops rather than callbacks made per call: V8 keeps a closure's optimised code only
+  // while an instance is alive, so every job of a long-lived process would interpret them anew
+  const norms: number[] = [];
+  for (const o of observables) {
     let den = 0;
     for (let i = 0; i < n; i++) den += (o.traceless[i] as number) ** 2;
-    return den;
-  });
+    norms.push(den);
+  }
   const qRows = rowNonZeros(q, r);
-  compact.forEach((t, k) => {
+  for (let k = 0; k < nTerms; k++) {
+    const t = compact[k] as CompactTerm;
     const m = matrices[k] as SparseMatrix;
     termMatrices.set(m.project(q, r, qRows), k * r * r);
     isThermalTerm[k] = t.coefficient.part === 'thermal' ? 1 : 0;
     isCoherentTerm[k] = t.coefficient.part === 'coherent' ? 1 : 0;
-    observables.forEach((o, j) => {
-      // (O'|A|O') = 0 for antisymmetric A: exactly, not as round-off of a 1e9 s^-1 matrix
-      if (t.coefficient.part === 'coherent') return;
+    // (O'|A|O') = 0 for antisymmetric A: exactly, not as round-off of a 1e9 s^-1 matrix
+    if (t.coefficient.part === 'coherent') continue;
+    for (let j = 0; j < nObs; j++) {
+      const o = observables[j] as Observable;
       const den = norms[j] as number;
       rateWeights[k * nObs + j] = den === 0 ? 0 : m.bilinear(o.traceless, o.traceless) / den;
-    });
-  });
+    }
+  }
   const obs = new Float64Array(nObs * r);
-  observables.forEach((o, j) => obs.set(projectVector(q, r, o.vector), j * r));
+  for (let j = 0; j < nObs; j++) obs.set(projectVector(q, r, (observables[j] as Observable).vector), j * r);
   const nStates = model.projectors.length;
   const projectors = new Float64Array(nStates * r);
   const boltzmannWeights = new Float64Array(nStates * nObs);
-  model.projectors.forEach((p, i) => {
+  for (let i = 0; i < nStates; i++) {
+    const p = model.projectors[i] as Float64Array;
     projectors.set(projectVector(q, r, p), i * r);
-    observables.forEach((o, j) => {
+    for (let j = 0; j < nObs; j++) {
+      const o = observables[j] as Observable;
       let s = 0;
       for (let a = 0; a < n; a++) s += (o.vector[a] as number) * (p[a] as number);
       boltzmannWeights[i * nObs + j] = s;
-    });
-  });
+    }
+  }
   const es = model.eigen;
   const energies = new Float64Array(es.parts.length * nStates);
   es.energies.forEach((e, m) => energies.set(e, m * nStates));

@@ -115,8 +115,9 @@ export class F64Kernel {
     this.nzTerm = terms.term;
     this.nzElem = terms.elem;
     this.nzVal = terms.val;
-    const firstCoherent = terms.term.findIndex((k) => cp.isCoherentTerm[k] === 1);
-    this.nzCoherent = firstCoherent < 0 ? terms.term.length : firstCoherent;
+    let firstCoherent = 0;
+    while (firstCoherent < terms.term.length && cp.isCoherentTerm[terms.term[firstCoherent] as number] !== 1) firstCoherent++;
+    this.nzCoherent = firstCoherent;
     this.refinement = new SteadyRefinement(cp, want);
     this.unrolled = trajectoryKernel(r, cp.nObs);
     this.unrolledBlock = trajectoryKernel(r, cp.nObs, true);
@@ -129,12 +130,13 @@ export class F64Kernel {
     if (sym && sym.r === r) {
       let ok = true;
       if (sym.route === 'weighted') {
-        sym.groupTerm.forEach((k, g) => {
+        for (let g = 0; g < sym.groupTerm.length; g++) {
+          const k = sym.groupTerm[g] as number;
           const f = sym.groupFrequency[g] as number;
-          const ids = [tables.termTables[3 * k] as number, tables.termTables[3 * k + 1] as number, ...[0, 1, 2].map((part) => tables.balancedIndex[3 * f + part] ?? -1)];
-          if (ids.some((x) => x < 0)) ok = false;
+          const ids = [tables.termTables[3 * k] as number, tables.termTables[3 * k + 1] as number, tables.balancedIndex[3 * f] ?? -1, tables.balancedIndex[3 * f + 1] ?? -1, tables.balancedIndex[3 * f + 2] ?? -1];
+          for (const x of ids) if (x < 0) ok = false;
           this.groupTables.set(ids, 5 * g);
-        });
+        }
       }
       this.sym = ok ? new SymmetricModes(sym, cp.nObs, cp.nStates) : undefined;
     } else this.sym = undefined;

@@ -30,9 +30,14 @@ export type TimeGrid =
 export function timePoints(grid: TimeGrid): Float64Array {
   if (grid.kind === 'values') return grid.values.slice();
   const n = grid.points;
-  if (grid.kind === 'uniform') return Float64Array.from({ length: n }, (_, k) => (n === 1 ? 0 : (grid.stop * k) / (n - 1)));
+  const out = new Float64Array(n);
+  if (grid.kind === 'uniform') {
+    for (let k = 0; k < n; k++) out[k] = n === 1 ? 0 : (grid.stop * k) / (n - 1);
+    return out;
+  }
   const { start, stop } = grid;
-  return Float64Array.from({ length: n }, (_, k) => (n === 1 ? start : start * (stop / start) ** (k / (n - 1))));
+  for (let k = 0; k < n; k++) out[k] = n === 1 ? start : start * (stop / start) ** (k / (n - 1));
+  return out;
 }
 
 /** Everything about a computation except the parameter values. */

@@ -4,7 +4,7 @@ import { algebraOf, expand } from '../liouville/product-algebra.js';
 import { rowNonZeros, type RowNonZeros } from '../liouville/sparse-matrix.js';
 import { rowSupport } from '../physics/term-columns.js';
 import type { Problem } from './problem.js';
-import type { GeneratorModel } from '../physics/generator-model.js';
+import type { CompactTerm, GeneratorModel } from '../physics/generator-model.js';
 import { balancedFactors, isDetailedBalance, type ThermalModel } from '../physics/thermalization.js';
 import { mulberry32 } from '../math/mulberry32.js';
 
@@ -341,18 +341,22 @@ function gradedTerms(model: GeneratorModel, problem: Problem, cp: ReducedTerms):
  */
 const weightedForms = new WeakMap<ReducedTerms, { problem: Problem; result: SymmetricFormResult }>();
 
+/** Predicates of the checks below, module-level (a callback made per call is compiled again in every job). */
+const isNotRelaxation = (t: CompactTerm): boolean => t.coefficient.part !== 'dc' && t.coefficient.part !== 'thermal';
+const isNormalised = (t: CompactTerm): boolean => t.coefficient.normalised === true;
+
 /** Build the symmetric form of one variant, or say why the general route is needed. */
 export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: ReducedTerms, thermal: ThermalModel): SymmetricFormResult {
   const none = (why: string): SymmetricFormResult => ({ form: undefined, why });
   const es = model.eigen;
   if (model.path !== 'fixed-basis' || !es) return none('per-point generator');
-  if (model.compact.some((t) => t.coefficient.part !== 'dc' && t.coefficient.part !== 'thermal')) return none('terms other than relaxation (dc, thermal) are present');
+  if (model.compact.some(isNotRelaxation)) return none('terms other than relaxation (dc, thermal) are present');
   const plain = thermal === 'semiclassical' || thermal === 'inhomogeneous';
   if (!plain && !isDetailedBalance(thermal)) return none(`the ${thermal} model does not satisfy detailed balance`);
   // t1t2 terms take rodin-abergel's factors whatever the model (normalised: e -> 1, o -> o/e),
   // which the weighted assembly (the model's own f(x)) does not know; on the general route the
   // two Lindblad models then also stay bit-identical for t1t2 relaxation, as documented
-  if (!plain && model.compact.some((t) => t.coefficient.normalised)) return none('normalised (t1t2) thermal factors');
+  if (!plain && model.compact.some(isNormalised)) return none('normalised (t1t2) thermal factors');
   let built: SymmetricFormResult;
   if (plain) built = formStructure(model, problem, cp, thermal);
   else {
@@ -373,6 +377,49 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
   return { form, why };
 }
 
+// The set-up's loops and callbacks are module-level functions, not closures made per call: V8
+// keeps a closure's optimised code only while an instance of it is alive, so a per-call
+// closure would be interpreted (and compiled) again in every job of a long-lived process.
+
+/** The form's pieces under construction: G[elem] += coef[c] * val. */
+interface Pieces {
+  readonly coefs: number[];
+  readonly elems: number[];
+  readonly vals: number[];
+}
+
+function pushPiece(p: Pieces, c: number, e: number, x: number): void {
+  p.coefs.push(c);
+  p.elems.push(e);
+  p.vals.push(x);
+}
+
+/** Indices of a matrix's non-zero entries, ascending. */
+function nonZeroIndices(m: Float64Array): Int32Array {
+  const out: number[] = [];
+  for (let e = 0; e < m.length; e++) if ((m[e] as number) !== 0) out.push(e);
+  return Int32Array.from(out);
+}
+
+/** x = beta w of frequency f at H0-part scales theta. */
+function thermalArgument(model: GeneratorModel, theta: Float64Array, beta: number, f: number): number {
+  const sg = (model.frequencies[f] as { signature: Float64Array }).signature;
+  let w = 0;
+  for (let m = 0; m < theta.length; m++) w += (theta[m] as number) * (sg[m] as number);
+  return beta * w;
+}
+
+/** One random strength times spectral density per coefficient function (its dc and thermal parts share it). */
+function randomStrength(sjOf: Map<string, number>, c: { strength: number; spectral: number; frequency: number }, rnd: () => number): number {
+  const key = `${c.strength}|${c.spectral}|${c.frequency}`;
+  let sj = sjOf.get(key);
+  if (sj === undefined) {
+    sj = 0.5 + rnd();
+    sjOf.set(key, sj);
+  }
+  return sj;
+}
+
 /** Pieces, classes and blocks of the form (the route given by the model), before its numerical check. */
 function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms, thermal: ThermalModel): SymmetricFormResult {
   const none = (why: string): SymmetricFormResult => ({ form: undefined, why });
@@ -381,16 +428,13 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
   const r = cp.r;
   const nTerms = cp.nTerms;
   const plain = thermal === 'semiclassical' || thermal === 'inhomogeneous';
-  const termMax = Array.from({ length: nTerms }, (_, k) => maxAbsOf(cp.termMatrices.subarray(k * r * r, (k + 1) * r * r)));
+  const termMax: number[] = [];
+  for (let k = 0; k < nTerms; k++) termMax.push(maxAbsOf(cp.termMatrices.subarray(k * r * r, (k + 1) * r * r)));
 
   const coefs: number[] = [];
   const elems: number[] = [];
   const vals: number[] = [];
-  const push = (c: number, e: number, x: number): void => {
-    coefs.push(c);
-    elems.push(e);
-    vals.push(x);
-  };
+  const pieces: Pieces = { coefs, elems, vals };
   let v: Float64Array;
   let classOf = new Int32Array(r);
   let classA = new Int32Array(0);
@@ -415,7 +459,7 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
       for (let i = 0; i < r; i++) {
         for (let j = 0; j <= i; j++) {
           const x = m[i * r + j] as number;
-          if (Math.abs(x) > 1e-15 * big) push(k, i * r + j, x);
+          if (Math.abs(x) > 1e-15 * big) pushPiece(pieces, k, i * r + j, x);
         }
       }
     }
@@ -457,14 +501,14 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
     const rot = mb.rot;
     // terms paired into groups (dc, thermal) of one coefficient function
     const groups = new Map<string, { dc: number; th: number; f: number }>();
-    model.compact.forEach((t, k) => {
-      const c = t.coefficient;
+    for (let k = 0; k < model.compact.length; k++) {
+      const c = (model.compact[k] as CompactTerm).coefficient;
       const key = `${c.strength}|${c.spectral}|${c.frequency}`;
       const g = groups.get(key) ?? { dc: -1, th: -1, f: c.frequency };
       if (c.part === 'dc') g.dc = k;
       else g.th = k;
       groups.set(key, g);
-    });
+    }
     let gi = 0;
     for (const g of groups.values()) {
       const entry = model.frequencies[g.f];
@@ -501,15 +545,15 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
           const lower = i >= j;
           const kind = rel[ci * nc + (classOf[j] as number)] as number;
           if (kind === 0) {
-            if (lower && Math.abs(up) > drop) push(3 * gi, e, up);
-            if (lower && Math.abs(down) > drop) push(3 * gi + 1, e, down);
+            if (lower && Math.abs(up) > drop) pushPiece(pieces, 3 * gi, e, up);
+            if (lower && Math.abs(down) > drop) pushPiece(pieces, 3 * gi + 1, e, down);
           } else if (kind === 1) {
             // lowered by the transition: only the down part may act
             if (Math.abs(up) > tol) return none('an energy-lowering entry carries f(w): no detailed balance');
-            if (lower && Math.abs(down) > drop) push(3 * gi + 2, e, down);
+            if (lower && Math.abs(down) > drop) pushPiece(pieces, 3 * gi + 2, e, down);
           } else if (kind === 2) {
             if (Math.abs(down) > tol) return none('an energy-raising entry carries f(-w): no detailed balance');
-            if (lower && Math.abs(up) > drop) push(3 * gi + 2, e, up);
+            if (lower && Math.abs(up) > drop) pushPiece(pieces, 3 * gi + 2, e, up);
           } else return none('a term moves the mean energy by other than its frequency');
         }
       }
@@ -523,12 +567,14 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
   const { perm, blocks } = findBlocks(r, elems);
   // permute coordinates into blocks: new index of old coordinate i
   const where = new Int32Array(r);
-  perm.forEach((old, k) => (where[old] = k));
-  const permuted = elems.map((e) => {
+  for (let k = 0; k < perm.length; k++) where[perm[k] as number] = k;
+  const permuted = new Int32Array(elems.length);
+  for (let z = 0; z < elems.length; z++) {
+    const e = elems[z] as number;
     const i = where[Math.floor(e / r)] as number;
     const j = where[e % r] as number;
-    return i >= j ? i * r + j : j * r + i;
-  });
+    permuted[z] = i >= j ? i * r + j : j * r + i;
+  }
   const vp = new Float64Array(r * r);
   for (let i = 0; i < r; i++) for (let k = 0; k < r; k++) vp[i * r + k] = v[i * r + (perm[k] as number)] as number;
   if (!plain) classOf = Int32Array.from(perm, (old) => classOf[old] as number);
@@ -552,7 +598,7 @@ function formStructure(model: GeneratorModel, problem: Problem, cp: ReducedTerms
     route: plain ? 'plain' : 'weighted',
     r,
     pieceCoef: Int32Array.from(coefs),
-    pieceElem: Int32Array.from(permuted),
+    pieceElem: permuted,
     pieceVal: Float64Array.from(vals),
     nCoef,
     groupTerm: Int32Array.from(groupTerm),
@@ -586,51 +632,33 @@ function verifyForm(form: SymmetricForm, model: GeneratorModel, cp: ReducedTerms
   const coef = new Float64Array(form.nCoef);
   const es = model.eigen;
   if (!es) return 'no eigenstructure';
-  const termNz = Array.from({ length: cp.nTerms }, (_, k) => {
-    const m = cp.termMatrices.subarray(k * r * r, (k + 1) * r * r);
-    const out: number[] = [];
-    for (let e = 0; e < r * r; e++) if ((m[e] as number) !== 0) out.push(e);
-    return Int32Array.from(out);
-  });
+  const termNz: Int32Array[] = [];
+  for (let k = 0; k < cp.nTerms; k++) termNz.push(nonZeroIndices(cp.termMatrices.subarray(k * r * r, (k + 1) * r * r)));
   const vRows = rowNonZeros(form.v, r);
   for (let trial = 0; trial < 3; trial++) {
     // random inverse temperature and field scales: x = beta * w between ~ -3 and 3
     const nParts = es.parts.length;
     const theta = Float64Array.from({ length: nParts }, () => 0.5 + rnd());
     const beta = (0.2 + rnd()) / Math.max(1e-300, ...Array.from(es.scales, (s, m) => s * (theta[m] as number)));
-    const x = (f: number): number => {
-      const sg = (model.frequencies[f] as { signature: Float64Array }).signature;
-      let w = 0;
-      for (let m = 0; m < nParts; m++) w += (theta[m] as number) * (sg[m] as number);
-      return beta * w;
-    };
+
     // reference G in reduced coordinates from the dc/thermal coefficients e(x), o(x)
     const g = new Float64Array(r * r);
     const cK = new Float64Array(cp.nTerms);
     const factors = new Float64Array(3);
     // one random sJ per group (dc and thermal parts of a coefficient function share it)
     const sjOf = new Map<string, number>();
-    const sjFor = (c: { strength: number; spectral: number; frequency: number }): number => {
-      const key = `${c.strength}|${c.spectral}|${c.frequency}`;
-      let sj = sjOf.get(key);
-      if (sj === undefined) {
-        sj = 0.5 + rnd();
-        sjOf.set(key, sj);
-      }
-      return sj;
-    };
-    model.compact.forEach((t, k) => {
-      const c = t.coefficient;
-      balancedFactors(thermal, x(c.frequency), factors);
+    for (let k = 0; k < model.compact.length; k++) {
+      const c = (model.compact[k] as CompactTerm).coefficient;
+      balancedFactors(thermal, thermalArgument(model, theta, beta, c.frequency), factors);
       const e = 0.5 * ((factors[0] as number) + (factors[1] as number));
       const o = 0.5 * ((factors[0] as number) - (factors[1] as number));
-      cK[k] = sjFor(c) * (c.part === 'dc' ? e : o);
-    });
+      cK[k] = randomStrength(sjOf, c, rnd) * (c.part === 'dc' ? e : o);
+    }
     if (form.route === 'weighted') {
       for (let gi = 0; gi < form.groupTerm.length; gi++) {
         const c = (model.compact[form.groupTerm[gi] as number] as { coefficient: { strength: number; spectral: number; frequency: number } }).coefficient;
-        const sj = sjFor(c);
-        balancedFactors(thermal, x(form.groupFrequency[gi] as number), factors);
+        const sj = randomStrength(sjOf, c, rnd);
+        balancedFactors(thermal, thermalArgument(model, theta, beta, form.groupFrequency[gi] as number), factors);
         coef[3 * gi] = sj * (factors[0] as number);
         coef[3 * gi + 1] = sj * (factors[1] as number);
         coef[3 * gi + 2] = sj * (factors[2] as number);

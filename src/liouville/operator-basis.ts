@@ -118,11 +118,14 @@ export class OperatorBasis {
     const n = this.dim;
     const re = new Float64Array(this.size);
     const im = new Float64Array(this.size);
-    this.operators.forEach((op, a) => {
+    // plain loops, not forEach callbacks: V8 drops a closure's optimised code once no instance
+    // is alive, so a callback made per call would be interpreted again after each major GC
+    const ops = this.operators;
+    for (let a = 0; a < ops.length; a++) {
       let sr = 0;
       let si = 0;
       // Tr(B X) = sum_{ij} B_ij X_ji
-      for (const e of op.entries) {
+      for (const e of (ops[a] as BasisOperator).entries) {
         const xr = x.re[e.j * n + e.i] as number;
         const xi = x.im[e.j * n + e.i] as number;
         sr += e.re * xr - e.im * xi;
@@ -130,7 +133,7 @@ export class OperatorBasis {
       }
       re[a] = sr;
       im[a] = si;
-    });
+    }
     return { re, im };
   }
 
@@ -151,14 +154,15 @@ export class OperatorBasis {
   toOperator(v: ArrayLike<number>): CMatrix {
     if (v.length !== this.size) throw new Error(`toOperator: vector length ${v.length}, basis size ${this.size}`);
     const m = new CMatrix(this.dim, this.dim);
-    this.operators.forEach((op, a) => {
+    const ops = this.operators;
+    for (let a = 0; a < ops.length; a++) {
       const c = v[a] as number;
-      if (c === 0) return;
-      for (const e of op.entries) {
+      if (c === 0) continue;
+      for (const e of (ops[a] as BasisOperator).entries) {
         m.re[e.i * this.dim + e.j] = (m.re[e.i * this.dim + e.j] as number) + c * e.re;
         m.im[e.i * this.dim + e.j] = (m.im[e.i * this.dim + e.j] as number) + c * e.im;
       }
-    });
+    }
     return m;
   }
 }

@@ -484,7 +484,14 @@ function sparseExpansion(re: Float64Array, im: Float64Array, relTol: number): Ex
   const tol2 = relTol * relTol * big2;
   const idx: number[] = [];
   for (let a = 0; a < size; a++) if ((re[a] as number) ** 2 + (im[a] as number) ** 2 > tol2) idx.push(a);
-  return { index: Int32Array.from(idx), re: Float64Array.from(idx, (a) => re[a] as number), im: Float64Array.from(idx, (a) => im[a] as number) };
+  // loops rather than mapping callbacks: V8 drops a per-call closure's optimised code once it dies
+  const outRe = new Float64Array(idx.length);
+  const outIm = new Float64Array(idx.length);
+  for (let z = 0; z < idx.length; z++) {
+    outRe[z] = re[idx[z] as number] as number;
+    outIm[z] = im[idx[z] as number] as number;
+  }
+  return { index: Int32Array.from(idx), re: outRe, im: outIm };
 }
 
 /** Structure constants of one spin's normalised basis: b_i b_j = sum_k f_ijk b_k. */

@@ -22,85 +22,106 @@ export function reachableSubspace(
   const support = tracePaths(n, generators, start);
   const m = support.length;
   const where = new Int32Array(n).fill(-1);
-  support.forEach((g, k) => (where[g] = k));
+  for (let k = 0; k < m; k++) where[support[k] as number] = k;
   // generators restricted to the support (rows and columns: the support is invariant)
-  const local = generators.map((g) => restrict(g, support, where));
-  // the columns found so far, dense (inputs of the next products) and as their non-zeros:
-  // closures of basis-aligned systems are nearly coordinate vectors (an electron and three
-  // 1H: 42 non-zeros in 28 columns of length 40), so Gram-Schmidt over the non-zeros alone
-  // costs a few per column instead of the support's length; skipped entries are exact zeros,
-  // so the arithmetic (and Q) is the same as the dense loops
-  const cols: Float64Array[] = [];
-  const nzIdx: Int32Array[] = [];
-  const nzVal: Float64Array[] = [];
-  const queue: Float64Array[] = [];
+  const local: SparseMatrix[] = [];
+  for (const g of generators) local.push(restrict(g, support, where));
+  const st: ClosureState = { m, relTol, cols: [], nzIdx: [], nzVal: [], queue: [], w: new Float64Array(m) };
   const tmp = new Float64Array(m);
-  const w = new Float64Array(m);
-
-  const orthogonalize = (): void => {
-    for (let c = 0; c < nzIdx.length; c++) {
-      const idx = nzIdx[c] as Int32Array;
-      const val = nzVal[c] as Float64Array;
-      let d = 0;
-      for (let z = 0; z < idx.length; z++) d += (val[z] as number) * (w[idx[z] as number] as number);
-      if (d === 0) continue;
-      for (let z = 0; z < idx.length; z++) {
-        const i = idx[z] as number;
-        w[i] = (w[i] as number) - d * (val[z] as number);
-      }
-    }
-  };
-  const norm2 = (): number => {
-    let s = 0;
-    for (let i = 0; i < m; i++) s += (w[i] as number) ** 2;
-    return Math.sqrt(s);
-  };
-  const tryAdd = (v: Float64Array): void => {
-    let norm0 = 0;
-    for (let i = 0; i < m; i++) norm0 += (v[i] as number) ** 2;
-    norm0 = Math.sqrt(norm0);
-    if (norm0 === 0) return;
-    w.set(v);
-    // modified Gram-Schmidt, twice ("twice is enough"); a vector already inside the span is
-    // rejected after the first pass (its residual cannot be smaller than after two)
-    orthogonalize();
-    if (norm2() <= relTol * norm0) return;
-    orthogonalize();
-    const norm = norm2();
-    if (norm <= relTol * norm0) return;
-    const c = new Float64Array(m);
-    const idx: number[] = [];
-    for (let i = 0; i < m; i++) {
-      const x = (w[i] as number) / norm;
-      // snap round-off to exact zeros so that basis-aligned subspaces stay sparse
-      c[i] = Math.abs(x) < 1e-15 ? 0 : x;
-      if (c[i] !== 0) idx.push(i);
-    }
-    cols.push(c);
-    nzIdx.push(Int32Array.from(idx));
-    nzVal.push(Float64Array.from(idx, (i) => c[i] as number));
-    queue.push(c);
-  };
 
   for (const s of start) {
     const v = new Float64Array(m);
     for (let k = 0; k < m; k++) v[k] = s[support[k] as number] as number;
-    tryAdd(v);
+    tryAdd(st, v);
   }
+  const { cols, queue } = st;
   while (queue.length > 0 && cols.length < m) {
     const v = queue.shift() as Float64Array;
     for (const g of local) {
       g.matvec(v, tmp);
-      tryAdd(tmp);
+      tryAdd(st, tmp);
       if (cols.length >= m) break;
     }
   }
   const r = cols.length;
   const q = new Float64Array(n * r);
-  cols.forEach((c, j) => {
+  for (let j = 0; j < r; j++) {
+    const c = cols[j] as Float64Array;
     for (let k = 0; k < m; k++) q[(support[k] as number) * r + j] = c[k] as number;
-  });
+  }
   return { q, r };
+}
+
+/**
+ * The closure's state: the columns found so far, dense (inputs of the next products) and as
+ * their non-zeros. Closures of basis-aligned systems are nearly coordinate vectors (an electron
+ * and three 1H: 42 non-zeros in 28 columns of length 40), so Gram-Schmidt over the non-zeros
+ * alone costs a few per column instead of the support's length; skipped entries are exact
+ * zeros, so the arithmetic (and Q) is the same as the dense loops. The steps below are
+ * module-level functions rather than closures made per call: V8 keeps a closure's optimised
+ * code only while an instance is alive, so each job of a long-lived process would run them
+ * interpreted and compile them again.
+ */
+interface ClosureState {
+  readonly m: number;
+  readonly relTol: number;
+  readonly cols: Float64Array[];
+  readonly nzIdx: Int32Array[];
+  readonly nzVal: Float64Array[];
+  readonly queue: Float64Array[];
+  /** The vector being orthogonalised. */
+  readonly w: Float64Array;
+}
+
+function orthogonalize(st: ClosureState): void {
+  const { nzIdx, nzVal, w } = st;
+  for (let c = 0; c < nzIdx.length; c++) {
+    const idx = nzIdx[c] as Int32Array;
+    const val = nzVal[c] as Float64Array;
+    let d = 0;
+    for (let z = 0; z < idx.length; z++) d += (val[z] as number) * (w[idx[z] as number] as number);
+    if (d === 0) continue;
+    for (let z = 0; z < idx.length; z++) {
+      const i = idx[z] as number;
+      w[i] = (w[i] as number) - d * (val[z] as number);
+    }
+  }
+}
+
+function norm2(w: Float64Array, m: number): number {
+  let s = 0;
+  for (let i = 0; i < m; i++) s += (w[i] as number) ** 2;
+  return Math.sqrt(s);
+}
+
+function tryAdd(st: ClosureState, v: Float64Array): void {
+  const { m, relTol, w } = st;
+  let norm0 = 0;
+  for (let i = 0; i < m; i++) norm0 += (v[i] as number) ** 2;
+  norm0 = Math.sqrt(norm0);
+  if (norm0 === 0) return;
+  w.set(v);
+  // modified Gram-Schmidt, twice ("twice is enough"); a vector already inside the span is
+  // rejected after the first pass (its residual cannot be smaller than after two)
+  orthogonalize(st);
+  if (norm2(w, m) <= relTol * norm0) return;
+  orthogonalize(st);
+  const norm = norm2(w, m);
+  if (norm <= relTol * norm0) return;
+  const c = new Float64Array(m);
+  const idx: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const x = (w[i] as number) / norm;
+    // snap round-off to exact zeros so that basis-aligned subspaces stay sparse
+    c[i] = Math.abs(x) < 1e-15 ? 0 : x;
+    if (c[i] !== 0) idx.push(i);
+  }
+  st.cols.push(c);
+  st.nzIdx.push(Int32Array.from(idx));
+  const val = new Float64Array(idx.length);
+  for (let z = 0; z < idx.length; z++) val[z] = c[idx[z] as number] as number;
+  st.nzVal.push(val);
+  st.queue.push(c);
 }
 
 /** Indices reachable from the start vectors' non-zeros through the generators' patterns (sorted). */

@@ -1,3 +1,4 @@
+import { ascendingOrder } from './ascending-order.js';
 import { CMatrix } from './cmatrix.js';
 
 export interface HermitianEigen {
@@ -113,16 +114,19 @@ export function hermitianEigen(a: CMatrix, tol = 1e-15, maxSweeps = 100): Hermit
     }
   }
 
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => (ar[x * n + x] as number) - (ar[y * n + y] as number));
+  const diag = new Float64Array(n);
+  for (let i = 0; i < n; i++) diag[i] = ar[i * n + i] as number;
+  const order = ascendingOrder(diag);
   const values = new Float64Array(n);
   const vectors = new CMatrix(n, n);
-  order.forEach((src, dst) => {
+  for (let dst = 0; dst < n; dst++) {
+    const src = order[dst] as number;
     values[dst] = ar[src * n + src] as number;
     for (let k = 0; k < n; k++) {
       vectors.re[k * n + dst] = vr[k * n + src] as number;
       vectors.im[k * n + dst] = vi[k * n + src] as number;
     }
-  });
+  }
   return { values, vectors };
 }
 

@@ -1,4 +1,5 @@
 import { CMatrix, adjoint, maxAbs, mul } from '../math/cmatrix.js';
+import { ascendingOrder } from '../math/ascending-order.js';
 import { hermitianEigen } from '../math/hermitian-eig.js';
 import { modulus } from '../math/modulus.js';
 import type { H0Part } from './hamiltonian.js';
@@ -34,12 +35,13 @@ function isDiagonal(m: CMatrix, tol: number): boolean {
 function columns(v: CMatrix, cols: readonly number[]): CMatrix {
   const d = v.rows;
   const out = new CMatrix(d, cols.length);
-  cols.forEach((c, k) => {
+  for (let k = 0; k < cols.length; k++) {
+    const c = cols[k] as number;
     for (let i = 0; i < d; i++) {
       out.re[i * cols.length + k] = v.re[i * d + c] as number;
       out.im[i * cols.length + k] = v.im[i * d + c] as number;
     }
-  });
+  }
   return out;
 }
 
@@ -66,20 +68,22 @@ export function jointEigenbasis(parts: readonly H0Part[], dim: number): EigenStr
       const block = mul(adjoint(vc), mul(h, vc));
       let values: Float64Array;
       if (isDiagonal(block, 1e-15 * (scales[m] as number))) {
-        values = Float64Array.from(c, (_, k) => block.re[k * c.length + k] as number);
+        values = new Float64Array(c.length);
+        for (let k = 0; k < c.length; k++) values[k] = block.re[k * c.length + k] as number;
       } else {
         const eig = hermitianEigen(block);
         values = eig.values;
         const rotated = mul(vc, eig.vectors);
-        c.forEach((col, k) => {
+        for (let k = 0; k < c.length; k++) {
+          const col = c[k] as number;
           for (let i = 0; i < dim; i++) {
             v.re[i * dim + col] = rotated.re[i * c.length + k] as number;
             v.im[i * dim + col] = rotated.im[i * c.length + k] as number;
           }
-        });
+        }
       }
       // split the cluster where this part's eigenvalues differ
-      const idx = c.map((_, k) => k).sort((a, b) => (values[a] as number) - (values[b] as number));
+      const idx = ascendingOrder(values, c.length);
       let group: number[] = [];
       let last = NaN;
       for (const k of idx) {
@@ -100,7 +104,9 @@ export function jointEigenbasis(parts: readonly H0Part[], dim: number): EigenStr
   for (const [m, p] of parts.entries()) {
     const d = mul(vDag, mul(p.matrix, v));
     if (!isDiagonal(d, 1e-10 * (scales[m] as number))) return undefined;
-    energies.push(Float64Array.from({ length: dim }, (_, i) => d.re[i * dim + i] as number));
+    const e = new Float64Array(dim);
+    for (let i = 0; i < dim; i++) e[i] = d.re[i * dim + i] as number;
+    energies.push(e);
   }
   return { parts, dim, vectors: v, energies, scales };
 }

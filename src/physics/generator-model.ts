@@ -231,6 +231,56 @@ function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
 }
 
 /** Build the generator model of a system: basis superoperators and coefficient references. */
+// Loops of the set-up live in module-level functions rather than in closures made per model:
+// V8 keeps a closure's optimised code only while an instance of it is alive, so per-call
+// closures are interpreted and compiled again in every job of a long-lived process.
+
+/** The component of `comps` with this frequency signature (secular approximation), if any. */
+function componentAt(es: EigenStructure, comps: ReturnType<typeof decompose>, sig: Float64Array): ReturnType<typeof decompose>[number] | undefined {
+  for (const x of comps) if (signaturesEqual(es, x.signature, sig)) return x;
+  return undefined;
+}
+
+/** Index of a canonical frequency signature, appended on first sight. */
+function frequencyIndex(es: EigenStructure, frequencies: FrequencyEntry[], sig: Float64Array): number {
+  for (let f = 0; f < frequencies.length; f++) if (signaturesEqual(es, (frequencies[f] as FrequencyEntry).signature, sig)) return f;
+  frequencies.push({ signature: sig, label: frequencyLabel(es, sig), isZero: isZeroSignature(es, sig) });
+  return frequencies.length - 1;
+}
+
+/**
+ * |v_i><v_i| in the real basis: Tr(B P_i) = sum B_jk v_k,i conj(v_j,i). Only eigenvectors with a
+ * non-zero entry in both rows of an element contribute (in the product basis one per diagonal
+ * element), so the loop visits those alone.
+ */
+function eigenProjectors(basis: OperatorBasis, v: CMatrix, d: number): Float64Array[] {
+  const nonZero: number[][] = [];
+  for (let row = 0; row < d; row++) {
+    const cols: number[] = [];
+    for (let i = 0; i < d; i++) if ((v.re[row * d + i] as number) !== 0 || (v.im[row * d + i] as number) !== 0) cols.push(i);
+    nonZero.push(cols);
+  }
+  const projectors: Float64Array[] = [];
+  for (let i = 0; i < d; i++) projectors.push(new Float64Array(basis.size));
+  const ops = basis.operators;
+  for (let a = 0; a < ops.length; a++) {
+    for (const e of (ops[a] as (typeof ops)[number]).entries) {
+      for (const i of nonZero[e.j] as number[]) {
+        const vjr = v.re[e.i * d + i] as number;
+        const vji = v.im[e.i * d + i] as number;
+        if (vjr === 0 && vji === 0) continue;
+        const vkr = v.re[e.j * d + i] as number;
+        const vki = v.im[e.j * d + i] as number;
+        const pr = vkr * vjr + vki * vji;
+        const pi = vki * vjr - vkr * vji;
+        const proj = projectors[i] as Float64Array;
+        proj[a] = (proj[a] as number) + (e.re * pr - e.im * pi);
+      }
+    }
+  }
+  return projectors;
+}
+
 export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const system = new SpinSystem(desc.spins);
   const basis = productBasis(system);
@@ -274,20 +324,14 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const terms: Term[] = [];
   const projectors: Float64Array[] = [];
   if (eigen) {
-    const findFrequency = (sig: Float64Array): number => {
-      const idx = frequencies.findIndex((f) => signaturesEqual(eigen, f.signature, sig));
-      if (idx >= 0) return idx;
-      frequencies.push({ signature: sig, label: frequencyLabel(eigen, sig), isZero: isZeroSignature(eigen, sig) });
-      return frequencies.length - 1;
-    };
     for (const pair of pairs) {
       const aComps = decompose(eigen, pair.a);
       const bComps = pair.b === pair.a ? aComps : decompose(eigen, pair.b);
       for (const bc of bComps) {
-        const ac = aComps.find((x) => signaturesEqual(eigen, x.signature, bc.signature));
+        const ac = componentAt(eigen, aComps, bc.signature);
         if (!ac) continue; // secular approximation: only components of equal frequency correlate
         const { sig, sign } = canonical(eigen, bc.signature);
-        const f = findFrequency(sig);
+        const f = frequencyIndex(eigen, frequencies, sig);
         const source = new FormSource(basis, system, ac.operator, bc.operator);
         const base = {
           mechanism: pair.mechanism,
@@ -311,32 +355,7 @@ export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
         if (!(frequencies[f] as FrequencyEntry).isZero) terms.push(new FineTerm({ ...base, part: 'thermal' }, { ...coef, part: 'thermal', sign }, source));
       }
     }
-    const v = eigen.vectors;
-    const d = system.dim;
-    // |v_i><v_i| in the real basis: Tr(B P_i) = sum B_jk v_k,i conj(v_j,i). Only eigenvectors
-    // with a non-zero entry in both rows of an element contribute (in the product basis one
-    // per diagonal element), so the loop visits those alone.
-    const nonZero: number[][] = Array.from({ length: d }, (_, row) => {
-      const cols: number[] = [];
-      for (let i = 0; i < d; i++) if ((v.re[row * d + i] as number) !== 0 || (v.im[row * d + i] as number) !== 0) cols.push(i);
-      return cols;
-    });
-    for (let i = 0; i < d; i++) projectors.push(new Float64Array(basis.size));
-    basis.operators.forEach((op, a) => {
-      for (const e of op.entries) {
-        for (const i of nonZero[e.j] as number[]) {
-          const vjr = v.re[e.i * d + i] as number;
-          const vji = v.im[e.i * d + i] as number;
-          if (vjr === 0 && vji === 0) continue;
-          const vkr = v.re[e.j * d + i] as number;
-          const vki = v.im[e.j * d + i] as number;
-          const pr = vkr * vjr + vki * vji;
-          const pi = vki * vjr - vkr * vji;
-          const proj = projectors[i] as Float64Array;
-          proj[a] = (proj[a] as number) + (e.re * pr - e.im * pi);
-        }
-      }
-    });
+    projectors.push(...eigenProjectors(basis, eigen.vectors, system.dim));
   }
 
   // coherent terms: one strength entry each (the coefficient h_m(p)), after the relaxation terms

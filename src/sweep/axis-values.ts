@@ -8,10 +8,15 @@ export function axisValues(axis: SweepAxisSpec): Float64Array {
   const n = axis.points;
   const [a, b] = 'lin' in axis ? axis.lin : axis.log;
   if (n === 1) return Float64Array.of(a);
-  if ('lin' in axis) return Float64Array.from({ length: n }, (_, k) => (k === n - 1 ? b : a + ((b - a) * k) / (n - 1)));
+  const out = new Float64Array(n);
+  if ('lin' in axis) {
+    for (let k = 0; k < n; k++) out[k] = k === n - 1 ? b : a + ((b - a) * k) / (n - 1);
+    return out;
+  }
   const la = Math.log10(a);
   const lb = Math.log10(b);
-  return Float64Array.from({ length: n }, (_, k) => (k === 0 ? a : k === n - 1 ? b : 10 ** (la + ((lb - la) * k) / (n - 1))));
+  for (let k = 0; k < n; k++) out[k] = k === 0 ? a : k === n - 1 ? b : 10 ** (la + ((lb - la) * k) / (n - 1));
+  return out;
 }
 
 export function axisKind(axis: SweepAxisSpec): 'lin' | 'log' | 'values' {
