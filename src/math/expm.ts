@@ -33,16 +33,15 @@ export class ExpmWorkspace {
   constructor(n: number) {
     this.n = n;
     this.mm = matmulFor(n);
-    const mk = (): Float64Array => new Float64Array(n * n);
-    this.a = mk();
-    this.a2 = mk();
-    this.a4 = mk();
-    this.a6 = mk();
-    this.a8 = mk();
-    this.u = mk();
-    this.v = mk();
-    this.t1 = mk();
-    this.t2 = mk();
+    this.a = new Float64Array(n * n);
+    this.a2 = new Float64Array(n * n);
+    this.a4 = new Float64Array(n * n);
+    this.a6 = new Float64Array(n * n);
+    this.a8 = new Float64Array(n * n);
+    this.u = new Float64Array(n * n);
+    this.v = new Float64Array(n * n);
+    this.t1 = new Float64Array(n * n);
+    this.t2 = new Float64Array(n * n);
   }
 }
 

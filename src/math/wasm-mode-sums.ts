@@ -30,18 +30,19 @@ export class WasmModeSums {
     const doubles = times.length + maxModes * (1 + nObs) + nObs * (1 + times.length);
     const inst = wasmInstance(mod, WASM_BASE + 8 * doubles);
     this.fn = inst.exports.realModeSums as SumsFn;
+    // consecutive views into the module's memory (offsets in bytes)
+    const buf = inst.memory.buffer;
     let at = WASM_BASE;
-    const view = (length: number): Float64Array => {
-      const v = new Float64Array(inst.memory.buffer, at, length);
-      at += 8 * length;
-      return v;
-    };
-    this.times = view(times.length);
+    this.times = new Float64Array(buf, at, times.length);
+    at += 8 * times.length;
     this.times.set(times);
-    this.rate = view(maxModes);
-    this.amp = view(maxModes * nObs);
-    this.steady = view(nObs);
-    this.out = view(nObs * times.length);
+    this.rate = new Float64Array(buf, at, maxModes);
+    at += 8 * maxModes;
+    this.amp = new Float64Array(buf, at, maxModes * nObs);
+    at += 8 * maxModes * nObs;
+    this.steady = new Float64Array(buf, at, nObs);
+    at += 8 * nObs;
+    this.out = new Float64Array(buf, at, nObs * times.length);
   }
 
   /**

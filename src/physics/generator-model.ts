@@ -421,14 +421,16 @@ class CompactGroup implements CompactTerm {
 /** Merge fine terms with identical coefficient functions (thermal sign folded in); matrices built on first use. */
 export function compactTerms(terms: readonly Term[], size: number): CompactTerm[] {
   const groups = new Map<string, { coefficient: CoefficientRef; members: number[] }>();
-  terms.forEach((t, k) => {
-    const c = t.coefficient;
+  for (let k = 0; k < terms.length; k++) {
+    const c = (terms[k] as Term).coefficient;
     const key = `${c.strength}|${c.spectral}|${c.frequency}|${c.part}${c.normalised ? '|n' : ''}`;
     const g = groups.get(key);
     if (g) g.members.push(k);
     else groups.set(key, { coefficient: { ...c, sign: 1 }, members: [k] });
-  });
-  return [...groups.values()].map((g) => new CompactGroup(g.coefficient, g.members, terms, size));
+  }
+  const out: CompactTerm[] = [];
+  for (const g of groups.values()) out.push(new CompactGroup(g.coefficient, g.members, terms, size));
+  return out;
 }
 
 /** Angular frequency of a signature at a parameter point. */

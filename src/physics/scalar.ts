@@ -74,30 +74,42 @@ export interface Derived {
 /** fn applied to the values of `inputs` (scalars), point by point. */
 export function derived(inputs: readonly Scalar[], fn: (...v: number[]) => number): Derived {
   const deps = [...new Set(inputs.flatMap(scalarDeps))];
-  return {
-    deps,
-    at: (p) => fn(...inputs.map((s) => evalScalar(s, p))),
-    batch: (b) => {
-      const cols = inputs.map((s) => evalScalarBatch(s, b));
-      if (cols.every((c) => typeof c === 'number')) return fn(...(cols as number[]));
-      const out = new Float64Array(b.size);
-      // one and two inputs without a spread per point (tables of 1e5 points are built this way)
-      if (cols.length === 1) {
-        const c0 = cols[0] as Float64Array;
-        for (let i = 0; i < b.size; i++) out[i] = fn(c0[i] as number);
-        return out;
-      }
-      if (cols.length === 2) {
-        const [c0, c1] = cols as [Float64Array | number, Float64Array | number];
-        for (let i = 0; i < b.size; i++) out[i] = fn(at(c0, i), at(c1, i));
-        return out;
-      }
-      const args = new Array<number>(cols.length);
-      for (let i = 0; i < b.size; i++) {
-        for (let k = 0; k < cols.length; k++) args[k] = at(cols[k] as Float64Array | number, i);
-        out[i] = fn(...args);
-      }
-      return out;
-    },
-  };
+  // the methods only forward: the loops are module-level functions, whose optimised code
+  // survives the job (a closure's is dropped once its instances die, and models are per job)
+  return { deps, at: (p) => derivedAt(inputs, fn, p), batch: (b) => derivedBatch(inputs, fn, b) };
+}
+
+function derivedAt(inputs: readonly Scalar[], fn: (...v: number[]) => number, p: ParamValues): number {
+  const args = new Array<number>(inputs.length);
+  for (let k = 0; k < inputs.length; k++) args[k] = evalScalar(inputs[k] as Scalar, p);
+  return fn(...args);
+}
+
+function derivedBatch(inputs: readonly Scalar[], fn: (...v: number[]) => number, b: PointBatch): Float64Array | number {
+  const cols: Array<Float64Array | number> = [];
+  let constant = true;
+  for (const s of inputs) {
+    const c = evalScalarBatch(s, b);
+    if (typeof c !== 'number') constant = false;
+    cols.push(c);
+  }
+  if (constant) return fn(...(cols as number[]));
+  const out = new Float64Array(b.size);
+  // one and two inputs without a spread per point (tables of 1e5 points are built this way)
+  if (cols.length === 1) {
+    const c0 = cols[0] as Float64Array;
+    for (let i = 0; i < b.size; i++) out[i] = fn(c0[i] as number);
+    return out;
+  }
+  if (cols.length === 2) {
+    const [c0, c1] = cols as [Float64Array | number, Float64Array | number];
+    for (let i = 0; i < b.size; i++) out[i] = fn(at(c0, i), at(c1, i));
+    return out;
+  }
+  const args = new Array<number>(cols.length);
+  for (let i = 0; i < b.size; i++) {
+    for (let k = 0; k < cols.length; k++) args[k] = at(cols[k] as Float64Array | number, i);
+    out[i] = fn(...args);
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { SparseMatrix } from '../liouville/sparse-matrix.js';
 import { algebraOf, Triplets, type ProductAlgebra } from '../liouville/product-algebra.js';
-import { FormSource, type GeneratorModel, type Term } from './generator-model.js';
+import { FormSource, type CompactTerm, type GeneratorModel, type Term } from './generator-model.js';
 
 /**
  * The compact term matrices M_k restricted to the columns a problem needs: the closure of its
@@ -35,13 +35,17 @@ class ColumnCache {
   constructor(model: GeneratorModel) {
     this.n = model.basis.size;
     this.done = new Uint8Array(this.n);
-    this.trips = model.compact.map(() => new Triplets());
+    // plain loops here and below: per-call callbacks are compiled again in every job (V8 drops
+    // a closure's optimised code once its instances die)
+    this.trips = [];
+    for (let k = 0; k < model.compact.length; k++) this.trips.push(new Triplets());
     const alg = algebraOf(model.basis, model.system);
     this.alg = alg.isPauli ? alg : undefined;
-    model.compact.forEach((c, k) => {
+    for (let k = 0; k < model.compact.length; k++) {
+      const c = model.compact[k] as CompactTerm;
       if (c.fine.length === 0) {
         this.direct.push({ k, byColumn: c.matrix.transpose() });
-        return;
+        continue;
       }
       for (const f of c.fine) {
         const t = model.terms[f] as Term & { source?: FormSource };
@@ -50,7 +54,7 @@ class ColumnCache {
         list.push({ k, dc: t.label.part === 'dc', sign: t.coefficient.sign });
         this.uses.set(t.source, list);
       }
-    });
+    }
   }
 
   /** Compute the columns not computed yet. */
@@ -139,7 +143,11 @@ class ColumnCache {
 
   /** One matrix per compact term with the columns computed so far; entries below 1e-14 of its largest dropped, as the full construction does. */
   matrices(): SparseMatrix[] {
-    if (this.cached?.version !== this.version) this.cached = { version: this.version, matrices: this.trips.map((t) => t.toSparse(this.n, 1e-14)) };
+    if (this.cached?.version !== this.version) {
+      const matrices: SparseMatrix[] = [];
+      for (const t of this.trips) matrices.push(t.toSparse(this.n, 1e-14));
+      this.cached = { version: this.version, matrices };
+    }
     return this.cached.matrices;
   }
 }
@@ -163,7 +171,9 @@ function support(vectors: readonly ArrayLike<number>[]): number[] {
 
 /** Whether this model's terms can be built by columns (fixed-basis models built by buildGeneratorModel). */
 export function hasColumnSources(model: GeneratorModel): boolean {
-  return model.path === 'fixed-basis' && model.terms.every((t) => (t as Term & { source?: unknown }).source instanceof FormSource);
+  if (model.path !== 'fixed-basis') return false;
+  for (const t of model.terms) if (!((t as Term & { source?: unknown }).source instanceof FormSource)) return false;
+  return true;
 }
 
 /** Compact term matrices containing every column reachable from the start vectors. */

@@ -121,7 +121,7 @@ export function checkSpec(spec: SpecV1): { checked?: CheckedSpec; issues: SpecIs
     if (Object.prototype.hasOwnProperty.call(params, name)) out.push({ values: [params[name] as number], from: `parameters.${name}` });
     const axis = Object.hasOwn(sweep, name) ? sweep[name] : undefined;
     // a malformed axis (log through 0) gives NaN values: the axis check reports it
-    if (axis) out.push({ values: axisValues(axis).filter((x) => Number.isFinite(x)), from: `sweep.${name}` });
+    if (axis) out.push({ values: axisValues(axis).filter(Number.isFinite), from: `sweep.${name}` });
     return out.length > 0 ? out : undefined;
   };
   const used = new Set<string>(['T', 'B0']);
