@@ -32,13 +32,7 @@ function depsToDims(grid: SweepGrid, deps: Iterable<string>): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/**
- * Work that runs once per job lives in module-level functions, not in closures made per job:
- * V8 holds a closure's optimised code only while some closure instance is alive, so after a
- * job's closures die a major GC drops that code and the next job runs those loops in the
- * interpreter again (and compiles them again). A process building job after job (the
- * benchmark, scripted batches) would pay that every time.
- */
+// The tables' loops are module-level functions (README, "Layout": no per-job closures in set-up loops).
 
 /** One axis's values repeated over a row-major sub-grid where the axis has stride s. */
 function axisColumn(v: Float64Array, size: number, s: number, length: number): Float64Array {

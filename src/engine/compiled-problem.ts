@@ -103,8 +103,7 @@ export function compileProblem(problem: Problem): CompiledProblem {
   // the columns on Q's and the observables' supports suffice (term-columns.ts)
   const matrices = hasColumnSources(model) ? termColumns(model, observables.map((o) => o.traceless), reduction) : compact.map((t) => t.matrix);
   // (O'|O') once per observable
-  // plain loops rather than callbacks made per call: V8 keeps a closure's optimised code only
-  // while an instance is alive, so every job of a long-lived process would interpret them anew
+  // plain loops (README, "Layout": no per-job closures in set-up loops)
   const norms: number[] = [];
   for (const o of observables) {
     let den = 0;

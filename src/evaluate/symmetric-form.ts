@@ -341,7 +341,7 @@ function gradedTerms(model: GeneratorModel, problem: Problem, cp: ReducedTerms):
  */
 const weightedForms = new WeakMap<ReducedTerms, { problem: Problem; result: SymmetricFormResult }>();
 
-/** Predicates of the checks below, module-level (a callback made per call is compiled again in every job). */
+/** Predicates of the checks below, module-level like the helpers above. */
 const isNotRelaxation = (t: CompactTerm): boolean => t.coefficient.part !== 'dc' && t.coefficient.part !== 'thermal';
 const isNormalised = (t: CompactTerm): boolean => t.coefficient.normalised === true;
 
@@ -377,9 +377,7 @@ export function buildSymmetricForm(model: GeneratorModel, problem: Problem, cp: 
   return { form, why };
 }
 
-// The set-up's loops and callbacks are module-level functions, not closures made per call: V8
-// keeps a closure's optimised code only while an instance of it is alive, so a per-call
-// closure would be interpreted (and compiled) again in every job of a long-lived process.
+// Helpers of the form's construction and check, module-level (README, "Layout": no per-job closures in set-up loops).
 
 /** The form's pieces under construction: G[elem] += coef[c] * val. */
 interface Pieces {

@@ -118,8 +118,7 @@ export class OperatorBasis {
     const n = this.dim;
     const re = new Float64Array(this.size);
     const im = new Float64Array(this.size);
-    // plain loops, not forEach callbacks: V8 drops a closure's optimised code once no instance
-    // is alive, so a callback made per call would be interpreted again after each major GC
+    // plain loops (README, "Layout": no per-job closures in set-up loops)
     const ops = this.operators;
     for (let a = 0; a < ops.length; a++) {
       let sr = 0;

@@ -58,9 +58,7 @@ export function reachableSubspace(
  * and three 1H: 42 non-zeros in 28 columns of length 40), so Gram-Schmidt over the non-zeros
  * alone costs a few per column instead of the support's length; skipped entries are exact
  * zeros, so the arithmetic (and Q) is the same as the dense loops. The steps below are
- * module-level functions rather than closures made per call: V8 keeps a closure's optimised
- * code only while an instance is alive, so each job of a long-lived process would run them
- * interpreted and compile them again.
+ * module-level functions (README, "Layout": no per-job closures in set-up loops).
  */
 interface ClosureState {
   readonly m: number;

@@ -2,8 +2,8 @@
  * Indices 0..n-1 in ascending order of key[i], equal keys in index order: the permutation a
  * stable sort with the comparator (a, b) => key[a] - key[b] returns, for keys that are not NaN.
  * An insertion sort for the short lists of the set-up (levels, eigenvalues of a block, H0
- * parts), as a module-level loop: a sort callback made per call is a closure whose optimised
- * code V8 drops once it dies, so a long-lived process would interpret it again every job.
+ * parts), as a module-level loop instead of a comparator made per call
+ * (README, "Layout": no per-job closures in set-up loops).
  */
 export function ascendingOrder(key: ArrayLike<number>, n: number = key.length): number[] {
   const order: number[] = [];

@@ -3,6 +3,16 @@ import { isMemoryShortage, WASM_BASE, wasmInstance, wasmModule } from './wasm-mo
 
 type SumsFn = (rate: number, amp: number, nModes: number, nObs: number, times: number, nT: number, steady: number, out: number, cutoff: number) => void;
 
+/** Float64 views of the given lengths, one after another from byte offset `at`. */
+function consecutiveViews(buf: ArrayBufferLike, at: number, lengths: readonly number[]): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (const n of lengths) {
+    out.push(new Float64Array(buf, at, n));
+    at += 8 * n;
+  }
+  return out;
+}
+
 /**
  * <O>(t_k) = ss_o + sum_q a_qo exp(-g_q t_k) of real modes on a fixed time grid, in
  * WebAssembly (wasm/mode-sums.ts). Why: a log grid has no common step, so every (mode, time)
@@ -30,19 +40,13 @@ export class WasmModeSums {
     const doubles = times.length + maxModes * (1 + nObs) + nObs * (1 + times.length);
     const inst = wasmInstance(mod, WASM_BASE + 8 * doubles);
     this.fn = inst.exports.realModeSums as SumsFn;
-    // consecutive views into the module's memory (offsets in bytes)
-    const buf = inst.memory.buffer;
-    let at = WASM_BASE;
-    this.times = new Float64Array(buf, at, times.length);
-    at += 8 * times.length;
+    const [t, rate, amp, steady, out] = consecutiveViews(inst.memory.buffer, WASM_BASE, [times.length, maxModes, maxModes * nObs, nObs, nObs * times.length]) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    this.times = t;
     this.times.set(times);
-    this.rate = new Float64Array(buf, at, maxModes);
-    at += 8 * maxModes;
-    this.amp = new Float64Array(buf, at, maxModes * nObs);
-    at += 8 * maxModes * nObs;
-    this.steady = new Float64Array(buf, at, nObs);
-    at += 8 * nObs;
-    this.out = new Float64Array(buf, at, nObs * times.length);
+    this.rate = rate;
+    this.amp = amp;
+    this.steady = steady;
+    this.out = out;
   }
 
   /**

@@ -230,10 +230,7 @@ function frequencyLabel(es: EigenStructure, sig: Float64Array): string {
   return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ');
 }
 
-/** Build the generator model of a system: basis superoperators and coefficient references. */
-// Loops of the set-up live in module-level functions rather than in closures made per model:
-// V8 keeps a closure's optimised code only while an instance of it is alive, so per-call
-// closures are interpreted and compiled again in every job of a long-lived process.
+// Set-up loops as module-level functions (README, "Layout": no per-job closures in set-up loops).
 
 /** The component of `comps` with this frequency signature (secular approximation), if any. */
 function componentAt(es: EigenStructure, comps: ReturnType<typeof decompose>, sig: Float64Array): ReturnType<typeof decompose>[number] | undefined {
@@ -281,6 +278,7 @@ function eigenProjectors(basis: OperatorBasis, v: CMatrix, d: number): Float64Ar
   return projectors;
 }
 
+/** Build the generator model of a system: basis superoperators and coefficient references. */
 export function buildGeneratorModel(desc: SystemDescription): GeneratorModel {
   const system = new SpinSystem(desc.spins);
   const basis = productBasis(system);

@@ -74,8 +74,7 @@ export interface Derived {
 /** fn applied to the values of `inputs` (scalars), point by point. */
 export function derived(inputs: readonly Scalar[], fn: (...v: number[]) => number): Derived {
   const deps = [...new Set(inputs.flatMap(scalarDeps))];
-  // the methods only forward: the loops are module-level functions, whose optimised code
-  // survives the job (a closure's is dropped once its instances die, and models are per job)
+  // the methods only forward to module-level loops (README, "Layout": no per-job closures in set-up loops)
   return { deps, at: (p) => derivedAt(inputs, fn, p), batch: (b) => derivedBatch(inputs, fn, b) };
 }
 

@@ -35,8 +35,7 @@ class ColumnCache {
   constructor(model: GeneratorModel) {
     this.n = model.basis.size;
     this.done = new Uint8Array(this.n);
-    // plain loops here and below: per-call callbacks are compiled again in every job (V8 drops
-    // a closure's optimised code once its instances die)
+    // plain loops here and below (README, "Layout": no per-job closures in set-up loops)
     this.trips = [];
     for (let k = 0; k < model.compact.length; k++) this.trips.push(new Triplets());
     const alg = algebraOf(model.basis, model.system);
