@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { SpecError, formatPath, shown, type SpecIssue } from './errors.js';
+import { fastYamlLoad } from './fast-yaml.js';
 import { specSchema, type SpecV1 } from './schema.js';
 import { checkSpec, type CheckedSpec } from './semantic.js';
 
@@ -165,14 +166,24 @@ export interface LoadedSpec extends CheckedSpec {
   readonly text: string;
 }
 
-/** Parse YAML text and validate; YAML syntax errors are SpecErrors with line and column. */
 /**
  * Source label of a spec given as an object (src/spec/input.ts): its YAML text is generated,
  * so errors name paths only, never lines of a text the user has not seen.
  */
 export const OBJECT_SOURCE = 'spec object';
 
+/** Parse YAML text and validate; YAML syntax errors are SpecErrors with line and column. */
 export function parseSpecText(text: string, source = '<spec>', overrides?: (raw: Record<string, unknown>) => void): LoadedSpec {
+  // a valid plain document: js-yaml's data, validated without a Document (src/spec/fast-yaml.ts);
+  // any SpecError is reported from the `yaml` parse below instead, with its lines
+  const fast = fastYamlLoad(text);
+  if (fast !== undefined) {
+    try {
+      return { ...checkedData(fast, source, undefined, undefined, overrides), source, text };
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+    }
+  }
   const lc = source.startsWith(OBJECT_SOURCE) ? undefined : new LineCounter();
   const doc = parseDocument(text, { ...(lc ? { lineCounter: lc } : {}), prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -194,6 +205,11 @@ export function parseSpecText(text: string, source = '<spec>', overrides?: (raw:
     }
     throw new SpecError([{ path: '(yaml)', message: `cannot convert the YAML document: ${(e as Error).message}` }], source);
   }
+  return { ...checkedData(raw, source, doc, lc, overrides), source, text };
+}
+
+/** The checks of a parsed document's data (doc and lc, where given, put lines into messages). */
+function checkedData(raw: unknown, source: string, doc: Document | undefined, lc: LineCounter | undefined, overrides: ((raw: Record<string, unknown>) => void) | undefined): CheckedSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError([{ path: '(root)', message: `expected a mapping (version: 1, spins: ..., ...), got ${shown(raw)}` }], source);
   }
@@ -205,8 +221,7 @@ export function parseSpecText(text: string, source = '<spec>', overrides?: (raw:
     );
   }
   if (overrides) overrides(raw as Record<string, unknown>);
-  const checked = validateSpecObject(raw, source, doc, lc);
-  return { ...checked, source, text };
+  return validateSpecObject(raw, source, doc, lc);
 }
 
 /** Alias expansions allowed in one document (plenty for anchors reused by hand). */
