@@ -79,24 +79,56 @@ function samplePoints(job: Job, sample: number): Array<[number, number]> {
   return out;
 }
 
-/** Seconds of kernel time the bulk part of a calibration may take (both passes). */
+/** Seconds of kernel time the bulk part of a calibration may take (its first two passes). */
 const CALIBRATION_BULK_S = 0.15;
+/** Bulk passes at most: two, and up to two more while the rate is still falling (a cold JIT). */
+const MAX_BULK_PASSES = 4;
+/** A pass within this fraction of the one before it: the rate has settled. */
+const SETTLED = 0.1;
 /** Contiguous blocks per variant in the bulk part of a calibration (fewer where the budget is short). */
 const BLOCKS = 8;
 /** Fewest points of a calibration block: below, a block's rate is a single point's. */
 const MIN_BLOCK = 8;
 
+/** Blocks of one bulk pass: `len` points at each start, per variant. */
+interface BulkPass {
+  readonly len: number;
+  readonly starts: readonly number[];
+}
+
+/**
+ * Blocks of a bulk pass sized from the latest rate: points per variant that fit the budget
+ * (half of it per pass), and at most an eighth of the run's own points per pass (a small run
+ * is mostly start-up, and a calibration longer than the work it plans would be the larger
+ * cost); BLOCKS blocks where the budget allows, fewer blocks of MIN_BLOCK points for expensive
+ * points (a 16-dimensional general-route point costs ~0.1-0.3 ms: dnp-lowT's estimate used
+ * to fall back to the single points' rate, 2-3x too slow and as noisy). Undefined when not
+ * even one block of MIN_BLOCK points per variant fits.
+ */
+function bulkPass(n: number, variants: number, rate: number, runPoints: number): BulkPass | undefined {
+  const perPass = Math.min(n, Math.floor(CALIBRATION_BULK_S / Math.max(rate, 1e-9) / (2 * variants)), Math.floor(runPoints / (8 * variants)));
+  if (perPass < MIN_BLOCK) return undefined;
+  const len = Math.min(512, Math.max(MIN_BLOCK, Math.floor(perPass / BLOCKS)));
+  const blocks = Math.max(1, Math.min(BLOCKS, Math.floor(perPass / len)));
+  // evenly spread over the variant, first and last block included (costs vary over the grid)
+  const starts = [...new Set(Array.from({ length: blocks }, (_, b) => (blocks === 1 ? 0 : Math.round((b * Math.max(0, n - len)) / (blocks - 1)))))];
+  return { len, starts };
+}
+
 /**
  * Time the float64 kernel on the real spec: every variant's kernel is built (that is the
  * per-run setup); a sample of points spread over the grid, corners included (the stiffest
  * point of a sweep is one of them), is evaluated one by one with the spec's outputs and time
- * grid, which warms the JIT and gives a rough rate; then up to BLOCKS contiguous blocks
- * spread evenly over every variant (first and last included) are timed the way a run
- * evaluates them, twice, the faster pass counting. Single points cost several times a point
- * of a block (per-call set-up, table cursors that a block walks incrementally), so the bulk
- * rate is what a run sees; the blocks are sized to CALIBRATION_BULK_S from the rough rate,
- * and to a quarter of `runPoints` (the run's points). Only when not even one block of
- * MIN_BLOCK points per variant fits does the rough rate stand.
+ * grid, which warms the JIT and gives a rough rate; then contiguous blocks spread evenly over
+ * every variant (first and last included) are timed the way a run evaluates them, pass after
+ * pass. Single points cost several times a point of a block (per-call set-up, table cursors
+ * that a block walks incrementally), so the bulk rate is what a run sees. Each pass is sized from the rate of the pass before it (bulkPass): in a fresh
+ * process the single points still run cold code (300 us where a warm block point costs 70,
+ * dnp-lowT), which sized the blocks too short, and the first passes are still being compiled
+ * (a plan's calibration was 1.1-1.9x slower than its run's kernel). So after the second pass
+ * a third and fourth follow while a pass is more than SETTLED faster than the one before;
+ * the estimate is the mean of the last two passes once settled, else the last pass. Only
+ * when not even one block of MIN_BLOCK points per variant fits does the rough rate stand.
  */
 export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibration {
   const t0 = performance.now();
@@ -112,36 +144,39 @@ export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibrat
   }
   const n = job.grid.pointsPerVariant;
   const variants = job.grid.variants.length;
-  // points per variant and pass that fit the budget, and at most a quarter of the run's own
-  // points (two passes): a small run is mostly start-up, and a calibration longer than the
-  // work it plans would be the larger cost
-  const perPass = Math.min(n, Math.floor(CALIBRATION_BULK_S / Math.max(rough, 1e-9) / (2 * variants)), Math.floor(runPoints / (8 * variants)));
-  if (perPass < MIN_BLOCK) return { perPoint: rough, sampled: pts.length, setup };
-  // BLOCKS blocks where the budget allows; fewer blocks of MIN_BLOCK points for expensive points
-  // (a 16-dimensional general-route point costs ~0.3 ms: dnp-lowT's estimate used to fall back
-  // to the single points' rate, 2-3x too slow and as noisy)
-  const len = Math.min(512, Math.max(MIN_BLOCK, Math.floor(perPass / BLOCKS)));
-  const blocks = Math.max(1, Math.min(BLOCKS, Math.floor(perPass / len)));
-  const out = chunkViews(chunkShape(job, len));
-  // evenly spread over the variant, first and last block included (costs vary over the grid)
-  const starts = [...new Set(Array.from({ length: blocks }, (_, b) => (blocks === 1 ? 0 : Math.round((b * Math.max(0, n - len)) / (blocks - 1)))))];
-  // two passes, the faster one: the first may still pay for the JIT optimising the block loop
-  let best = Infinity;
-  let count = 0;
-  for (let pass = 0; pass < 2; pass++) {
+  // the rate of the latest pass, of the one before it, and the fastest so far (sizes the next pass)
+  let rate = Infinity;
+  let previous = Infinity;
+  let fastest = Infinity;
+  let sampled = pts.length;
+  // a quarter of the run's points at most over all passes
+  let left = Math.floor(runPoints / 4);
+  for (let pass = 0; pass < MAX_BULK_PASSES; pass++) {
+    const blocks = bulkPass(n, variants, Math.min(rough, fastest), runPoints);
+    if (!blocks || blocks.len * blocks.starts.length * variants > left) break;
+    const out = chunkViews(chunkShape(job, blocks.len));
     let timed = 0;
-    count = 0;
+    let count = 0;
     for (const k of kernels) {
-      for (const start of starts) {
+      for (const start of blocks.starts) {
         const t = performance.now();
-        k.run(start, len, out);
+        k.run(start, blocks.len, out);
         timed += (performance.now() - t) / 1000;
-        count += len;
+        count += blocks.len;
       }
     }
-    best = Math.min(best, timed / count);
+    sampled += count;
+    left -= count;
+    previous = rate;
+    rate = timed / count;
+    fastest = Math.min(fastest, rate);
+    if (pass >= 1 && rate > (1 - SETTLED) * previous) break;
   }
-  return { perPoint: best, sampled: pts.length + 2 * count, setup };
+  if (rate === Infinity) return { perPoint: rough, sampled: pts.length, setup };
+  // settled: the mean of the last two passes (the fastest of several would be the luckiest
+  // one on a noisy machine, not the rate a run sees); else the last, warmest pass
+  const settled = previous !== Infinity && rate > (1 - SETTLED) * previous;
+  return { perPoint: settled ? 0.5 * (rate + previous) : rate, sampled, setup };
 }
 
 export interface Selection {
