@@ -1,4 +1,4 @@
-import { CMatrix, add, mul, scale, sub } from '../math/cmatrix.js';
+import { CMatrix, add, scale, sub } from '../math/cmatrix.js';
 import type { SpinSystem } from '../spin/spin-system.js';
 
 /**
@@ -12,18 +12,14 @@ export type TensorComponents = ReadonlyMap<number, CMatrix>;
  * T2(+-2) = 1/2 I+- S+-, T2(+-1) = -+1/2 (I+- Sz + Iz S+-), T20 = (4 Iz Sz - I+ S- - I- S+)/(2 sqrt 6).
  */
 export function bilinearRank2(system: SpinSystem, i: number, j: number): TensorComponents {
-  const ip = system.op(i, 'p');
-  const im = system.op(i, 'm');
-  const iz = system.op(i, 'z');
-  const sp = system.op(j, 'p');
-  const sm = system.op(j, 'm');
-  const sz = system.op(j, 'z');
+  // products of operators of spins i and j (Kronecker products when i != j: SpinSystem.product)
+  const s = system;
   const t = new Map<number, CMatrix>();
-  t.set(2, scale(mul(ip, sp), 0.5));
-  t.set(1, scale(add(mul(ip, sz), mul(iz, sp)), -0.5));
-  t.set(0, scale(sub(sub(scale(mul(iz, sz), 4), mul(ip, sm)), mul(im, sp)), 1 / (2 * Math.sqrt(6))));
-  t.set(-1, scale(add(mul(im, sz), mul(iz, sm)), 0.5));
-  t.set(-2, scale(mul(im, sm), 0.5));
+  t.set(2, scale(s.product(i, 'p', j, 'p'), 0.5));
+  t.set(1, scale(add(s.product(i, 'p', j, 'z'), s.product(i, 'z', j, 'p')), -0.5));
+  t.set(0, scale(sub(sub(scale(s.product(i, 'z', j, 'z'), 4), s.product(i, 'p', j, 'm')), s.product(i, 'm', j, 'p')), 1 / (2 * Math.sqrt(6))));
+  t.set(-1, scale(add(s.product(i, 'm', j, 'z'), s.product(i, 'z', j, 'm')), 0.5));
+  t.set(-2, scale(s.product(i, 'm', j, 'm'), 0.5));
   return t;
 }
 
