@@ -10,7 +10,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { chunkViews, type ChunkShape, type Want } from '../src/engine/chunk.js';
+import { chunkLength, chunkViews, type ChunkShape, type Want } from '../src/engine/chunk.js';
 import { addKernelCounters, emptyKernelCounters, type KernelCounters } from '../src/evaluate/route-counters.js';
 import { F64Kernel } from '../src/engine/f64-kernel.js';
 import type { ChunkKernel, JobSource, KernelData } from '../src/engine/job.js';
@@ -40,6 +40,8 @@ export interface WorkerTask {
    * empty, the main thread from the back, so neither waits for the other's messages.
    */
   readonly claim?: ClaimTask;
+  /** Storage for the result (a released result's buffer, transferred): zeroed and used when its length fits. */
+  readonly spare?: ArrayBuffer;
   /** Test hook: the first task that sees this path missing creates it and kills its worker. */
   readonly crashMarker?: string | undefined;
   /** Test hook: allocate until the worker's heap limit is hit. */
@@ -133,7 +135,7 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
   if (task.claim && redo.length === 0 && unclaimed(task.claim.board).length === 0) return reply(new ArrayBuffer(0), emptyKernelCounters(), []);
   const k = await kernelOf(task);
   if (!k) return { miss: true } satisfies WorkerReply;
-  const out = chunkViews({ ...task.shape, count: task.count });
+  const out = chunkViews({ ...task.shape, count: task.count }, spareStorage(task));
   const before = k.counters ? { ...k.counters } : emptyKernelCounters();
   let pieces: number[] | undefined;
   if (task.claim) {
@@ -154,6 +156,13 @@ export default async function evaluate(task: WorkerTask): Promise<unknown> {
     for (const key of Object.keys(counters) as Array<keyof typeof counters>) counters[key] -= before[key];
   }
   return reply(out.buffer.buffer as ArrayBuffer, counters, pieces);
+}
+
+/** The task's spare buffer, zeroed, when it has the result's length (else a new one is made). */
+function spareStorage(task: WorkerTask): Float64Array | undefined {
+  const s = task.spare;
+  if (!s || s.byteLength !== 8 * chunkLength({ ...task.shape, count: task.count })) return undefined;
+  return new Float64Array(s).fill(0);
 }
 
 /** A result: the buffer is transferred, the rest cloned (piscina's Transferable interface). */

@@ -67,6 +67,12 @@ export interface EngineBackend {
    * (the in-thread kernel within a time slice, about 50 ms) and rejects with an AbortError.
    */
   evaluate(chunk: Chunk, signal?: AbortSignal): Promise<ChunkResult>;
+  /**
+   * The caller no longer reads `result` (nor any view of it): its storage may hold a later
+   * chunk's result (src/engine/result-pool.ts). Optional on both sides: a backend without it
+   * allocates every result, and a result never released is simply garbage collected.
+   */
+  release?(result: ChunkResult): void;
   stats(): BackendStats;
   close(): Promise<void>;
 }

@@ -1,9 +1,10 @@
 import { abortError, addKernelCounters, emptyStats, EngineError, type BackendStats, type EngineBackend } from './backend.js';
-import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
+import { chunkLength, chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { SliceRunner } from './inline-backend.js';
 import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
 import type { KernelPool, RangeResult } from './kernel-pool.js';
 import { claimBack, closeBoard, newBoard } from './piece-board.js';
+import { ResultPool } from './result-pool.js';
 import { hooksFor, poolFor, type WorkerBackendOptions } from './worker-backend.js';
 
 /** Kernel time of the main thread between two looks at the pool's results and signals (ms). */
@@ -106,6 +107,8 @@ export class HybridBackend implements EngineBackend {
   private closed = false;
   /** Pieces computed by the main thread and by the pool (tests, tuning). */
   readonly pieceCounts = { main: 0, pool: 0 };
+  /** Storage of released results (every chunk's result is assembled in the main thread). */
+  readonly results = new ResultPool();
 
   constructor(job: Job, poolThreads: number, options: HybridBackendOptions = {}) {
     this.job = job;
@@ -139,9 +142,10 @@ export class HybridBackend implements EngineBackend {
         parts[2 * i] = offset;
         parts[2 * i + 1] = count;
       });
+      const shape = chunkShape(this.job, chunk.count);
       const state: ChunkState = {
         chunk,
-        out: chunkViews(chunkShape(this.job, chunk.count)),
+        out: chunkViews(shape, this.results.acquire(chunkLength(shape))),
         signal,
         parts,
         board: newBoard(pieces.length),
@@ -272,6 +276,10 @@ export class HybridBackend implements EngineBackend {
       // a chunk queued while the loop was ending
       if (!this.closed && this.open.some((s) => !s.mainDone && !s.settled)) this.startMain();
     })();
+  }
+
+  release(result: ChunkResult): void {
+    this.results.release(result.buffer);
   }
 
   stats(): BackendStats {

@@ -1,6 +1,7 @@
 import { abortError, addKernelCounters, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
-import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
+import { chunkLength, chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, kernelFor, type ChunkKernel, type Job } from './job.js';
+import { ResultPool } from './result-pool.js';
 
 /**
  * Milliseconds of kernel time between two returns to the event loop. The kernel is
@@ -56,6 +57,8 @@ export class InlineBackend implements EngineBackend {
   private readonly kernels = new Map<number, ChunkKernel>();
   private readonly counters = emptyStats();
   private readonly runner = new SliceRunner();
+  /** Storage of released results, reused for later chunks. */
+  readonly pool = new ResultPool();
 
   constructor(job: Job) {
     this.job = job;
@@ -67,12 +70,17 @@ export class InlineBackend implements EngineBackend {
       k = kernelFor(this.job, chunk.variant);
       this.kernels.set(chunk.variant, k);
     }
-    const out = chunkViews(chunkShape(this.job, chunk.count));
+    const shape = chunkShape(this.job, chunk.count);
+    const out = chunkViews(shape, this.pool.acquire(chunkLength(shape)));
     await this.runner.run(k, chunk.start, chunk.count, out, 0, signal, signal !== undefined);
     if (signal?.aborted) throw abortError(signal);
     this.counters.chunks++;
     this.counters.points += chunk.count;
     return out;
+  }
+
+  release(result: ChunkResult): void {
+    this.pool.release(result.buffer);
   }
 
   stats(): BackendStats {

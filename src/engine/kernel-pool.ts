@@ -29,6 +29,11 @@ export interface RangeTask extends TaskHooks {
   readonly count: number;
   /** Only the pieces of the range claimed from this board (src/engine/piece-board.ts). */
   readonly claim?: ClaimTask;
+  /**
+   * Storage for the result: a released result's buffer of the range's length, transferred to
+   * the worker (which zeroes it) instead of a new one allocated there (src/engine/result-pool.ts).
+   */
+  readonly spare?: ArrayBuffer;
 }
 
 export interface RangeResult {
@@ -169,9 +174,14 @@ export class KernelPool {
   /** One attempt: the task, and once more with the payload if the worker had no kernel. */
   private async runOnce(job: Job, task: RangeTask, signal: AbortSignal | undefined): Promise<RangeResult> {
     let payload = this.eagerPayload(job, task.variant);
+    // the spare travels with the first message only: once transferred it is the worker's
+    let spare = task.spare && task.spare.byteLength > 0 ? task.spare : undefined;
     for (;;) {
-      const msg: WorkerTask = { ...task, job: jobKey(job), shape: this.shapeOf(job), ...(payload ? { payload } : {}) };
-      const res = (await this.piscina.run(msg, signal ? { signal } : {})) as WorkerReply;
+      const { spare: _given, ...rest } = task;
+      const msg: WorkerTask = { ...rest, job: jobKey(job), shape: this.shapeOf(job), ...(payload ? { payload } : {}), ...(spare ? { spare } : {}) };
+      const options = { ...(signal ? { signal } : {}), ...(spare ? { transferList: [spare] } : {}) };
+      spare = undefined;
+      const res = (await this.piscina.run(msg, options)) as WorkerReply;
       if ('miss' in res) {
         if (payload) throw new Error('the worker could not build the kernel from the payload it was sent');
         this.misses++;

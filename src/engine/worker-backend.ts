@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { addKernelCounters, emptyStats, type BackendStats, type EngineBackend } from './backend.js';
-import { chunkViews, type Chunk, type ChunkResult } from './chunk.js';
+import { chunkLength, chunkViews, type Chunk, type ChunkResult } from './chunk.js';
 import { chunkShape, type Job } from './job.js';
 import { acquire, type KernelPool } from './kernel-pool.js';
+import { ResultPool } from './result-pool.js';
 
 export interface WorkerBackendOptions {
   /** Threads (default: available parallelism). */
@@ -40,6 +41,8 @@ export class WorkerBackend implements EngineBackend {
   private readonly options: WorkerBackendOptions;
   private readonly counters = emptyStats();
   private closed = false;
+  /** Released results' buffers, sent back to a worker as the storage of a later chunk. */
+  readonly results = new ResultPool();
 
   constructor(job: Job, options: WorkerBackendOptions = {}) {
     this.job = job;
@@ -55,13 +58,19 @@ export class WorkerBackend implements EngineBackend {
   }
 
   async evaluate(chunk: Chunk, signal?: AbortSignal): Promise<ChunkResult> {
-    const task = { id: chunk.id, variant: chunk.variant, start: chunk.start, count: chunk.count, ...hooksFor(this.options, chunk.id) };
+    const shape = chunkShape(this.job, chunk.count);
+    const spare = this.results.reusable(chunkLength(shape));
+    const task = { id: chunk.id, variant: chunk.variant, start: chunk.start, count: chunk.count, ...hooksFor(this.options, chunk.id), ...(spare ? { spare: spare.buffer as ArrayBuffer } : {}) };
     const res = await this.pool.run(this.job, task, signal, this.counters);
-    const out = chunkViews(chunkShape(this.job, chunk.count), new Float64Array(res.buffer));
+    const out = chunkViews(shape, new Float64Array(res.buffer));
     addKernelCounters(this.counters.kernel, res.counters);
     this.counters.chunks++;
     this.counters.points += chunk.count;
     return out;
+  }
+
+  release(result: ChunkResult): void {
+    this.results.release(result.buffer);
   }
 
   stats(): BackendStats {

@@ -426,6 +426,8 @@ function reportNonFinite(fin: FinalizeResult, quiet: boolean): void {
  * to `onResult` as it arrives (out of order). The first failure stops new dispatches and is
  * rethrown once the chunks in flight have settled. When `signal` aborts, no chunk is
  * dispatched any more and the chunks in flight are dropped at once (not awaited).
+ * `onResult` must not keep the result, or a view of it, once it has returned (or its promise
+ * has resolved): the result is then released to the backend, which may reuse its storage.
  */
 export async function dispatchChunks(
   backend: EngineBackend,
@@ -451,6 +453,8 @@ export async function dispatchChunks(
         }
         // a chunk that finished is kept even when the stop came meanwhile
         await onResult(id, result, chunk.count);
+        // onResult is done with it (its contract): the storage may hold a later chunk
+        backend.release?.(result);
       } catch (e) {
         if (signal?.aborted && (e as Error)?.name === 'AbortError') return;
         failure ??= e;
