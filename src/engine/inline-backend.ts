@@ -58,7 +58,7 @@ export class InlineBackend implements EngineBackend {
   private readonly counters = emptyStats();
   private readonly runner = new SliceRunner();
   /** Storage of released results, reused for later chunks. */
-  readonly pool = new ResultPool();
+  readonly results = new ResultPool();
 
   constructor(job: Job) {
     this.job = job;
@@ -71,7 +71,7 @@ export class InlineBackend implements EngineBackend {
       this.kernels.set(chunk.variant, k);
     }
     const shape = chunkShape(this.job, chunk.count);
-    const out = chunkViews(shape, this.pool.acquire(chunkLength(shape)));
+    const out = chunkViews(shape, this.results.acquire(chunkLength(shape)));
     await this.runner.run(k, chunk.start, chunk.count, out, 0, signal, signal !== undefined);
     if (signal?.aborted) throw abortError(signal);
     this.counters.chunks++;
@@ -80,7 +80,7 @@ export class InlineBackend implements EngineBackend {
   }
 
   release(result: ChunkResult): void {
-    this.pool.release(result.buffer);
+    this.results.release(result.buffer);
   }
 
   stats(): BackendStats {

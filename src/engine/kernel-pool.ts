@@ -175,9 +175,9 @@ export class KernelPool {
   private async runOnce(job: Job, task: RangeTask, signal: AbortSignal | undefined): Promise<RangeResult> {
     let payload = this.eagerPayload(job, task.variant);
     // the spare travels with the first message only: once transferred it is the worker's
-    let spare = task.spare && task.spare.byteLength > 0 ? task.spare : undefined;
+    const { spare: given, ...rest } = task;
+    let spare = given && given.byteLength > 0 ? given : undefined;
     for (;;) {
-      const { spare: _given, ...rest } = task;
       const msg: WorkerTask = { ...rest, job: jobKey(job), shape: this.shapeOf(job), ...(payload ? { payload } : {}), ...(spare ? { spare } : {}) };
       const options = { ...(signal ? { signal } : {}), ...(spare ? { transferList: [spare] } : {}) };
       spare = undefined;

@@ -122,13 +122,14 @@ function bulkPass(n: number, variants: number, rate: number, runPoints: number):
  * grid, which warms the JIT and gives a rough rate; then contiguous blocks spread evenly over
  * every variant (first and last included) are timed the way a run evaluates them, pass after
  * pass. Single points cost several times a point of a block (per-call set-up, table cursors
- * that a block walks incrementally), so the bulk rate is what a run sees. Each pass is sized from the rate of the pass before it (bulkPass): in a fresh
- * process the single points still run cold code (300 us where a warm block point costs 70,
- * dnp-lowT), which sized the blocks too short, and the first passes are still being compiled
- * (a plan's calibration was 1.1-1.9x slower than its run's kernel). So after the second pass
- * a third and fourth follow while a pass is more than SETTLED faster than the one before;
- * the estimate is the mean of the last two passes once settled, else the last pass. Only
- * when not even one block of MIN_BLOCK points per variant fits does the rough rate stand.
+ * that a block walks incrementally), so the bulk rate is what a run sees. Each pass is sized
+ * from the rate of the pass before it (bulkPass): in a fresh process the single points still
+ * run cold code (300 us where a warm block point costs 70, dnp-lowT), which sized the blocks
+ * too short, and the first passes are still being compiled (a plan's calibration was
+ * 1.1-1.9x slower than its run's kernel). So after the second pass a third and fourth follow
+ * while a pass is more than SETTLED faster than the one before; the estimate is the mean of
+ * the last two passes once settled, else the last pass. Only when not even one block of
+ * MIN_BLOCK points per variant fits does the rough rate stand.
  */
 export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibration {
   const t0 = performance.now();
@@ -148,6 +149,7 @@ export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibrat
   let rate = Infinity;
   let previous = Infinity;
   let fastest = Infinity;
+  let settled = false;
   let sampled = pts.length;
   // a quarter of the run's points at most over all passes
   let left = Math.floor(runPoints / 4);
@@ -170,12 +172,12 @@ export function calibrate(job: Job, sample = 64, runPoints = Infinity): Calibrat
     previous = rate;
     rate = timed / count;
     fastest = Math.min(fastest, rate);
-    if (pass >= 1 && rate > (1 - SETTLED) * previous) break;
+    settled = pass >= 1 && rate > (1 - SETTLED) * previous;
+    if (settled) break;
   }
   if (rate === Infinity) return { perPoint: rough, sampled: pts.length, setup };
   // settled: the mean of the last two passes (the fastest of several would be the luckiest
   // one on a noisy machine, not the rate a run sees); else the last, warmest pass
-  const settled = previous !== Infinity && rate > (1 - SETTLED) * previous;
   return { perPoint: settled ? 0.5 * (rate + previous) : rate, sampled, setup };
 }
 

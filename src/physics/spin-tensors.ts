@@ -13,13 +13,12 @@ export type TensorComponents = ReadonlyMap<number, CMatrix>;
  */
 export function bilinearRank2(system: SpinSystem, i: number, j: number): TensorComponents {
   // products of operators of spins i and j (Kronecker products when i != j: SpinSystem.product)
-  const s = system;
   const t = new Map<number, CMatrix>();
-  t.set(2, scale(s.product(i, 'p', j, 'p'), 0.5));
-  t.set(1, scale(add(s.product(i, 'p', j, 'z'), s.product(i, 'z', j, 'p')), -0.5));
-  t.set(0, scale(sub(sub(scale(s.product(i, 'z', j, 'z'), 4), s.product(i, 'p', j, 'm')), s.product(i, 'm', j, 'p')), 1 / (2 * Math.sqrt(6))));
-  t.set(-1, scale(add(s.product(i, 'm', j, 'z'), s.product(i, 'z', j, 'm')), 0.5));
-  t.set(-2, scale(s.product(i, 'm', j, 'm'), 0.5));
+  t.set(2, scale(system.product(i, 'p', j, 'p'), 0.5));
+  t.set(1, scale(add(system.product(i, 'p', j, 'z'), system.product(i, 'z', j, 'p')), -0.5));
+  t.set(0, scale(sub(sub(scale(system.product(i, 'z', j, 'z'), 4), system.product(i, 'p', j, 'm')), system.product(i, 'm', j, 'p')), 1 / (2 * Math.sqrt(6))));
+  t.set(-1, scale(add(system.product(i, 'm', j, 'z'), system.product(i, 'z', j, 'm')), 0.5));
+  t.set(-2, scale(system.product(i, 'm', j, 'm'), 0.5));
   return t;
 }
 

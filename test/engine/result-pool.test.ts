@@ -59,10 +59,10 @@ describe('released results', () => {
     // the reference: results that are never released (each in new storage)
     const fresh = new InlineBackend(job);
     const reference = await collect(wrap(fresh));
-    expect(fresh.pool.reused).toBe(0);
+    expect(fresh.results.reused).toBe(0);
     const inline = new InlineBackend(job);
     const viaInline = await collect(inline);
-    expect(inline.pool.reused).toBeGreaterThan(0);
+    expect(inline.results.reused).toBeGreaterThan(0);
     const hybrid = new HybridBackend(job, 1);
     const viaHybrid = await collect(hybrid);
     expect(hybrid.results.reused).toBeGreaterThan(0);

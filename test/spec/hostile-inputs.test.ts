@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { python, relaxmapBatch, startCli, type BatchCase, type CliResult } from '../helpers/cli.js';
 import { PY_LOAD_WITHOUT_PROVENANCE } from '../helpers/compare-runs.js';
 import { pairSweepSpec } from '../helpers/pair-sweep-spec.js';
+import { CHUNK_NAME } from '../../src/sweep/debris.js';
 
 const BASE = pairSweepSpec({ name: 'hostile', timePoints: 5, T: { log: [1, 300], points: 4 }, B0: { lin: [1, 20], points: 3 } });
 /** Chunks of 4 points: 3 chunks, so checkpoints and shards have something to lose. */
@@ -804,7 +805,7 @@ describe('the operating system refuses: full disk, read-only file system, addres
     // 2026-12-01, with 1 GB of room); a failure now prints the signal and stderr
     const chunks = join(out, '.relaxmap', 'chunks');
     const t0 = Date.now();
-    while (!(existsSync(chunks) && readdirSync(chunks).some((f) => /^chunk-\d{6,}\.f64$/.test(f)))) {
+    while (!(existsSync(chunks) && readdirSync(chunks).some((f) => CHUNK_NAME.test(f)))) {
       if (Date.now() - t0 > 120_000) throw new Error('the run never wrote a checkpoint');
       await new Promise((ok) => setTimeout(ok, 10));
     }
